@@ -1,0 +1,328 @@
+"""Stage 1: the corpus directory and its manifest -> ``Document`` records.
+
+The raw text is kept exactly as in the file. Boilerplate lines (web chrome) are recorded as
+excluded spans, not removed, so every offset still points into the raw file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from qa.data import Document, Kind, Span
+from qa.errors import CorpusError, ManifestError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.toml"
+TEXT_SUFFIXES = (".txt",)
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,79}$")]
+Year = Annotated[int, Field(ge=1900, le=2100)]
+
+
+class CorpusSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    country: str = ""
+    boilerplate: list[str] = []
+
+    @field_validator("boilerplate")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        return _check_patterns(patterns)
+
+
+class DocumentEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: Slug
+    file: str
+    title: str = Field(min_length=1)
+    publisher: str = Field(min_length=1)
+    kind: Kind
+    report_year: Year
+    period: tuple[Year, Year] | None = None
+    country: str | None = None
+    section: str | None = None
+    url: str | None = None
+    boilerplate: list[str] = []
+
+    @field_validator("file")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
+            raise ValueError("must be a file name inside the corpus directory, without a path")
+        return name
+
+    @field_validator("boilerplate")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        return _check_patterns(patterns)
+
+    @model_validator(mode="after")
+    def _period_order(self) -> "DocumentEntry":
+        if self.period and self.period[0] > self.period[1]:
+            raise ValueError(f"period {list(self.period)} must be [first year, last year]")
+        return self
+
+
+def _check_patterns(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"boilerplate pattern {pattern!r} is not a regular expression: {exc}")
+    return patterns
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file that was skipped or indexed with a warning."""
+
+    source: str
+    message: str
+    skipped: bool
+
+
+@dataclass
+class Corpus:
+    root: Path
+    documents: list[Document]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[Problem]:
+        return [p for p in self.problems if p.skipped]
+
+    def checksum(self) -> str:
+        """One digest over every document's id, metadata and bytes: the index is built from this."""
+        digest = hashlib.sha256()
+        for doc in sorted(self.documents, key=lambda d: d.id):
+            digest.update(repr(sorted(doc.meta().items())).encode())
+            digest.update(repr([(s.start, s.end) for s in doc.excluded]).encode())
+        return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# manifest
+
+
+def _key_lines(text: str) -> tuple[dict[str, int], list[dict[str, int]], list[int]]:
+    """Line numbers of the keys of ``[corpus]`` and of each ``[[document]]`` (1-based)."""
+    corpus: dict[str, int] = {}
+    documents: list[dict[str, int]] = []
+    headers: list[int] = []
+    current: dict[str, int] | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[[") and stripped.rstrip().endswith("]]"):
+            current = {}
+            documents.append(current)
+            headers.append(number)
+        elif stripped.startswith("["):
+            current = corpus if stripped.strip("[] ") == "corpus" else {}
+        else:
+            match = re.match(r"([A-Za-z0-9_-]+)\s*=", stripped)
+            if match and current is not None:
+                current.setdefault(match.group(1), number)
+    return corpus, documents, headers
+
+
+def _validation_message(where: str, exc: ValidationError, lines: dict[str, int], default: int) -> str:
+    messages = []
+    line = default
+    for error in exc.errors():
+        key = str(error["loc"][0]) if error["loc"] else ""
+        line = lines.get(key, default) if not messages else line
+        if error["type"] == "extra_forbidden":
+            messages.append(f"unknown key {key!r}")
+        elif error["type"] == "missing":
+            messages.append(f"missing key {key!r}")
+        else:
+            messages.append(f"{key}: {error['msg']}")
+    return f"line {line}: {where}: " + "; ".join(messages)
+
+
+def load_manifest(path: Path) -> tuple[CorpusSettings, list[tuple[DocumentEntry, int]]]:
+    """Parse and validate the manifest; raises ``qa.errors.ManifestError`` naming file and line."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: cannot read the manifest: {exc}") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{path}: not valid TOML: {exc}") from None
+    corpus_lines, doc_lines, headers = _key_lines(raw)
+    unknown = sorted(set(data) - {"corpus", "document"})
+    if unknown:
+        raise ManifestError(f"{path}: unknown top-level table {unknown[0]!r}; allowed: [corpus], [[document]]")
+    try:
+        settings = CorpusSettings.model_validate(data.get("corpus", {}))
+    except ValidationError as exc:
+        raise ManifestError(f"{path}: " + _validation_message("[corpus]", exc, corpus_lines, 1)) from None
+    entries = data.get("document", [])
+    if not isinstance(entries, list):
+        raise ManifestError(f"{path}: 'document' must be an array of tables, written [[document]]")
+    result: list[tuple[DocumentEntry, int]] = []
+    seen_ids: dict[str, int] = {}
+    seen_files: dict[str, int] = {}
+    for number, item in enumerate(entries):
+        lines = doc_lines[number] if number < len(doc_lines) else {}
+        header = headers[number] if number < len(headers) else 1
+        where = f"[[document]] #{number + 1}"
+        try:
+            entry = DocumentEntry.model_validate(item)
+        except ValidationError as exc:
+            raise ManifestError(f"{path}: " + _validation_message(where, exc, lines, header)) from None
+        for key, value, seen in (("id", entry.id, seen_ids), ("file", entry.file, seen_files)):
+            if value in seen:
+                line = lines.get(key, header)
+                raise ManifestError(
+                    f"{path}: line {line}: {where}: duplicate {key} {value!r} "
+                    f"(first used on line {seen[value]})"
+                )
+            seen[value] = lines.get(key, header)
+        result.append((entry, lines.get("file", header)))
+    return settings, result
+
+
+# ---------------------------------------------------------------------------------------------
+# documents
+
+
+def _decode(data: bytes) -> tuple[str | None, str | None]:
+    """(text, warning) or (None, reason to skip)."""
+    if not data.strip():
+        return None, "the file is empty"
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return None, "the file is binary (it holds NUL bytes), not text"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("latin-1")
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\r\n\f")
+    if controls > len(text[:65536]) * 0.01:
+        return None, "the file is binary (control characters), not text"
+    return text, "the file is not UTF-8; read it as Latin-1 (save it as UTF-8 to silence this)"
+
+
+def boilerplate_spans(text: str, patterns: list[str]) -> tuple[Span, ...]:
+    """Spans of whole lines that match a boilerplate pattern (line break excluded)."""
+    if not patterns:
+        return ()
+    compiled = [re.compile(p) for p in patterns]
+    spans = []
+    for match in re.finditer(r"[^\n]+", text):
+        line = match.group().strip()
+        if line and any(p.fullmatch(line) for p in compiled):
+            spans.append(Span(match.start(), match.end()))
+    return tuple(spans)
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9._-]+", "-", Path(name).stem.lower()).strip("-.")
+    return (slug or "document")[:80]
+
+
+def _infer(source: str, text: str, country: str) -> DocumentEntry:
+    head = text[:3000]
+    title = next((line.strip() for line in head.splitlines() if 3 < len(line.strip()) <= 150), source)
+    years = [int(y) for y in re.findall(r"\b(19[5-9]\d|20\d\d)\b", head)]
+    year = years[0] if years else 2000
+    government = bool(re.search(r"Department of State|Trafficking in Persons Report", head))
+    period = (year - 1, year - 1) if government else (year, year)
+    return DocumentEntry(
+        id=_slug(source),
+        file=source,
+        title=title,
+        publisher="unknown",
+        kind="government" if government else "civil society",
+        report_year=year,
+        period=period,
+        country=country or None,
+    )
+
+
+def load_corpus(root: Path, max_bytes: int = 20_000_000) -> Corpus:
+    """Read ``root/manifest.toml`` (optional) and every text file in ``root``.
+
+    A manifest error stops the load (nothing would be indexed right). A bad file (empty,
+    binary, too large, missing) is skipped and reported in ``Corpus.problems``; a file without
+    a manifest entry is indexed with inferred metadata and a warning.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise CorpusError(f"corpus directory {str(root)!r} does not exist", "pass --corpus DIR")
+    manifest = root / MANIFEST
+    if manifest.exists():
+        settings, entries = load_manifest(manifest)
+    else:
+        settings, entries = CorpusSettings(), []
+    problems: list[Problem] = []
+    listed = {entry.file for entry, _ in entries}
+    files = sorted(p.name for p in root.iterdir() if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+    todo: list[tuple[DocumentEntry | None, str, int]] = [(e, e.file, line) for e, line in entries]
+    todo += [(None, name, 0) for name in files if name not in listed]
+    documents: list[Document] = []
+    used_ids = {entry.id for entry, _ in entries}
+    for entry, source, line in todo:
+        path = root / source
+        if not path.is_file():
+            problems.append(Problem(source, f"{manifest}: line {line}: file {source!r} is missing", True))
+            continue
+        size = path.stat().st_size
+        if size > max_bytes:
+            problems.append(
+                Problem(source, f"{source}: {size:,} bytes is over the {max_bytes:,}-byte limit; "
+                        "split it or raise QA_MAX_DOCUMENT_BYTES", True)
+            )
+            continue
+        data = path.read_bytes()
+        text, note = _decode(data)
+        if text is None:
+            problems.append(Problem(source, f"{source}: skipped: {note}", True))
+            continue
+        if note:
+            problems.append(Problem(source, f"{source}: {note}", False))
+        inferred = entry is None
+        if entry is None:
+            entry = _infer(source, text, settings.country)
+            base, n = entry.id, 2
+            while entry.id in used_ids:
+                entry = entry.model_copy(update={"id": f"{base}-{n}"})
+                n += 1
+            used_ids.add(entry.id)
+            problems.append(
+                Problem(source, f"{source}: no entry in {MANIFEST}; indexed with inferred metadata "
+                        f"(id {entry.id!r}, year {entry.report_year}); add an entry to set it", False)
+            )
+        period = entry.period or (entry.report_year - 1, entry.report_year - 1)
+        documents.append(
+            Document(
+                id=entry.id,
+                source=source,
+                title=entry.title,
+                publisher=entry.publisher,
+                kind=entry.kind,
+                report_year=entry.report_year,
+                period=tuple(period),  # type: ignore[arg-type]
+                country=entry.country or settings.country,
+                text=text,
+                sha256=hashlib.sha256(data).hexdigest(),
+                section=entry.section,
+                url=entry.url,
+                excluded=boilerplate_spans(text, settings.boilerplate + entry.boilerplate),
+                inferred=inferred,
+            )
+        )
+    for problem in problems:
+        (log.error if problem.skipped else log.warning)(problem.message)
+    return Corpus(root=root, documents=documents, problems=problems)

@@ -1,0 +1,41 @@
+"""The library's errors. Each says what was wrong and how to fix it; the CLI prints it on one
+line and the API maps it to a 4xx with the message as ``detail``."""
+
+
+class QAError(ValueError):
+    """Base class; ``hint`` is the fix, printed after the message."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        return f"{message} ({self.hint})" if self.hint else message
+
+
+class ManifestError(QAError):
+    hint = "fix corpus/manifest.toml"
+
+
+class CorpusError(QAError):
+    hint = "check the corpus directory"
+
+
+class IndexNotFound(QAError):
+    hint = "run `qa index` to build it"
+
+
+class IndexMismatch(QAError):
+    hint = "run `qa index` to rebuild it"
+
+
+class QueryError(QAError):
+    pass
+
+
+class NotFound(QAError):
+    pass
