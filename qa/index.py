@@ -1,0 +1,316 @@
+"""Building, saving and loading the index.
+
+Layout of an index directory::
+
+    index/CURRENT                 name of the published build (replaced atomically)
+    index/build-<time>-<id>/      one build:
+        manifest.json             model, dimensions, chunking, analyzer, corpus checksum,
+                                  package version, a sha256 per file, and its own checksum
+        documents.jsonl           metadata, raw text, boilerplate spans and sections
+        chunks.jsonl              chunks with offsets
+        dense.faiss               FAISS index of the chunk vectors
+        bm25.npz, bm25.json       BM25 term frequencies, vocabulary and parameters
+
+A build is written to a fresh directory, fsynced, then published by atomically replacing
+``CURRENT``; a crash mid-build leaves the previous build in place. Loading checks every
+checksum and refuses a mismatch with a message naming the file and ``qa index`` as the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from qa import __version__
+from qa.analyze import ANALYZER_VERSION, analyze
+from qa.chunking import Chunker, ChunkSettings
+from qa.corpus import Corpus
+from qa.data import Chunk, Document, Section, Span
+from qa.dense import DenseIndex
+from qa.embed import Embedder
+from qa.errors import IndexMismatch, IndexNotFound
+from qa.sections import detect_sections
+from qa.sparse import SparseIndex
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+ENCODE_BATCH = 64
+
+
+@dataclass
+class Index:
+    documents: dict[str, Document]
+    sections: dict[str, list[Section]]
+    chunks: list[Chunk]
+    dense: DenseIndex
+    sparse: SparseIndex
+    manifest: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]["name"]
+
+
+# ---------------------------------------------------------------------------------------------
+# build
+
+
+def build_index(corpus: Corpus, embedder: Embedder, settings: ChunkSettings, *, progress: bool = False) -> Index:
+    started = time.perf_counter()
+    chunker = Chunker(embedder.count_tokens, settings)
+    sections: dict[str, list[Section]] = {}
+    chunks: list[Chunk] = []
+    for doc in tqdm(corpus.documents, desc="chunking", unit="doc", disable=not progress):
+        sections[doc.id] = detect_sections(doc)
+        chunks += chunker.chunk_document(doc, sections[doc.id])
+    documents = {doc.id: doc for doc in corpus.documents}
+    texts = [c.indexed_text(documents[c.doc_id].title) for c in chunks]
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not progress) as bar:
+        for start in range(0, len(texts), ENCODE_BATCH):
+            batch = texts[start : start + ENCODE_BATCH]
+            vectors[start : start + len(batch)] = embedder.encode(batch)
+            bar.update(len(batch))
+    sparse = SparseIndex.build([analyze(t) for t in texts])
+    manifest = {
+        "format": FORMAT,
+        "package_version": __version__,
+        "model": {"name": embedder.name, "dim": embedder.dim, "max_tokens": embedder.max_tokens},
+        "chunking": asdict(settings),
+        "analyzer": ANALYZER_VERSION,
+        "corpus": {
+            "root": str(corpus.root),
+            "checksum": corpus.checksum(),
+            "documents": len(documents),
+            "skipped": [p.source for p in corpus.skipped],
+        },
+        "chunks": len(chunks),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.perf_counter() - started, 3),
+    }
+    return Index(documents, sections, chunks, DenseIndex.build(vectors), sparse, manifest)
+
+
+# ---------------------------------------------------------------------------------------------
+# (de)serialization of records
+
+
+def _chunk_to_json(chunk: Chunk) -> dict:
+    data = asdict(chunk)
+    data["section"] = list(chunk.section)
+    data["sentences"] = [[s.start, s.end] for s in chunk.sentences]
+    data["years"] = list(chunk.years)
+    data["context_span"] = [chunk.context_span.start, chunk.context_span.end] if chunk.context_span else None
+    return data
+
+
+def _chunk_from_json(data: dict, text: str) -> Chunk:
+    chunk = Chunk(
+        id=data["id"],
+        doc_id=data["doc_id"],
+        ordinal=data["ordinal"],
+        section=tuple(data["section"]),
+        kind=data["kind"],
+        text=data["text"],
+        char_start=data["char_start"],
+        char_end=data["char_end"],
+        sentences=tuple(Span(s, e) for s, e in data["sentences"]),
+        years=tuple(data["years"]),
+        tokens=data["tokens"],
+        tiktokens=data["tiktokens"],
+        context=data["context"],
+        context_span=Span(*data["context_span"]) if data["context_span"] else None,
+    )
+    if text[chunk.char_start : chunk.char_end] != chunk.text:
+        raise ValueError(f"chunk {chunk.id} does not match its document's text at its offsets")
+    return chunk
+
+
+def _document_to_json(doc: Document, sections: list[Section]) -> dict:
+    data = doc.meta()
+    data.update(
+        text=doc.text,
+        section=doc.section,
+        excluded=[[s.start, s.end] for s in doc.excluded],
+        sections=[
+            {"path": list(s.path), "char_start": s.char_start, "char_end": s.char_end,
+             "heading": [s.heading.start, s.heading.end] if s.heading else None}
+            for s in sections
+        ],
+    )
+    return data
+
+
+def _document_from_json(data: dict) -> tuple[Document, list[Section]]:
+    doc = Document(
+        id=data["id"],
+        source=data["source"],
+        title=data["title"],
+        publisher=data["publisher"],
+        kind=data["kind"],
+        report_year=data["report_year"],
+        period=tuple(data["period"]),
+        country=data["country"],
+        text=data["text"],
+        sha256=data["sha256"],
+        section=data["section"],
+        url=data["url"],
+        excluded=tuple(Span(s, e) for s, e in data["excluded"]),
+        inferred=data["inferred"],
+    )
+    sections = [
+        Section(doc.id, tuple(s["path"]), s["char_start"], s["char_end"], Span(*s["heading"]) if s["heading"] else None)
+        for s in data["sections"]
+    ]
+    return doc, sections
+
+
+# ---------------------------------------------------------------------------------------------
+# save
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest_digest(manifest: dict) -> str:
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_index(index: Index, root: Path) -> Path:
+    """Write ``index`` as a new build under ``root`` and publish it; returns the build dir."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    name = f"build-{stamp}-{uuid.uuid4().hex[:8]}"
+    tmp = root / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        with (tmp / "documents.jsonl").open("w", encoding="utf-8") as out:
+            for doc in index.documents.values():
+                out.write(json.dumps(_document_to_json(doc, index.sections[doc.id]), ensure_ascii=False) + "\n")
+        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as out:
+            for chunk in index.chunks:
+                out.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
+        files = ["documents.jsonl", "chunks.jsonl", *index.dense.save(tmp), *index.sparse.save(tmp)]
+        manifest = dict(index.manifest)
+        manifest["files"] = {f: _sha256(tmp / f) for f in files}
+        manifest["manifest_sha256"] = _manifest_digest(manifest)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        for f in [*files, MANIFEST]:
+            _fsync(tmp / f)
+        build = root / name
+        os.rename(tmp, build)
+        pointer = root / f".{CURRENT}.{name}"
+        pointer.write_text(name + "\n")
+        _fsync(pointer)
+        os.replace(pointer, root / CURRENT)  # the publish step: atomic
+        _fsync(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    index.manifest, index.path = manifest, build
+    _remove_old_builds(root, keep=name)
+    return build
+
+
+def _remove_old_builds(root: Path, keep: str) -> None:
+    for entry in root.iterdir():
+        if entry.name != keep and (entry.name.startswith("build-") or entry.name.startswith(".tmp-build-")):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(f".{CURRENT}."):
+            entry.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# load
+
+
+def current_build(root: Path) -> Path:
+    root = Path(root)
+    pointer = root / CURRENT
+    if not pointer.is_file():
+        raise IndexNotFound(f"no index in {str(root)!r}")
+    name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+    build = root / name
+    if not name.startswith("build-") or "/" in name or not build.is_dir():
+        raise IndexMismatch(f"{pointer} names a build that does not exist ({name[:60]!r})")
+    return build
+
+
+def read_manifest(root: Path) -> dict:
+    build = current_build(root)
+    path = build / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexMismatch(f"{path} is unreadable or corrupted ({exc.__class__.__name__})") from None
+    if not isinstance(manifest, dict) or manifest.get("manifest_sha256") != _manifest_digest(manifest):
+        raise IndexMismatch(f"{path} is corrupted (its checksum does not match)")
+    if manifest.get("format") != FORMAT:
+        raise IndexMismatch(f"{path}: index format {manifest.get('format')} is not {FORMAT} (built by another version)")
+    return manifest
+
+
+def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings | None = None) -> Index:
+    """Load the published build in ``root``; refuse a corrupted or mismatched one."""
+    manifest = read_manifest(root)
+    build = current_build(root)
+    files = manifest.get("files", {})
+    for name in ("documents.jsonl", "chunks.jsonl", "dense.faiss", "bm25.npz", "bm25.json"):
+        if name not in files:
+            raise IndexMismatch(f"{build / MANIFEST} lists no checksum for {name}")
+    for name, expected in files.items():
+        path = build / name
+        if not path.is_file():
+            raise IndexMismatch(f"{path} is missing")
+        if _sha256(path) != expected:
+            raise IndexMismatch(f"{path} is corrupted (its checksum does not match the manifest)")
+    if model is not None and manifest["model"]["name"] != model:
+        raise IndexMismatch(f"the index was built with model {manifest['model']['name']!r}, not {model!r}")
+    if chunking is not None and manifest["chunking"] != asdict(chunking):
+        raise IndexMismatch(f"the index was built with chunking {manifest['chunking']}, not {asdict(chunking)}")
+    try:
+        documents: dict[str, Document] = {}
+        sections: dict[str, list[Section]] = {}
+        with (build / "documents.jsonl").open(encoding="utf-8") as lines:
+            for line in lines:
+                doc, doc_sections = _document_from_json(json.loads(line))
+                documents[doc.id], sections[doc.id] = doc, doc_sections
+        with (build / "chunks.jsonl").open(encoding="utf-8") as lines:
+            chunks = [_chunk_from_json(c, documents[c["doc_id"]].text) for c in map(json.loads, lines)]
+        dense = DenseIndex.load(build)
+        sparse = SparseIndex.load(build)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise IndexMismatch(f"{build} is inconsistent: {exc}") from None
+    if len(dense) != len(chunks) or len(sparse) != len(chunks) or dense.dim != manifest["model"]["dim"]:
+        raise IndexMismatch(f"{build}: the dense, sparse and chunk files disagree on the number of chunks")
+    return Index(documents, sections, chunks, dense, sparse, manifest, build)
