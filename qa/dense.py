@@ -48,6 +48,9 @@ class DenseIndex:
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep]
 
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
     def save(self, directory: Path) -> list[str]:
         faiss.write_index(self.index, str(directory / FILE))
         return [FILE]

@@ -42,7 +42,11 @@ class SentenceTransformerEmbedder:
     def __init__(self, name: str = DEFAULT_MODEL, *, batch_size: int = 32, device: str = "cpu"):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
         from qa.errors import QAError
 

@@ -9,6 +9,7 @@ Layout of an index directory::
         documents.jsonl           metadata, raw text, boilerplate spans and sections
         chunks.jsonl              chunks with offsets
         dense.faiss               FAISS index of the chunk vectors
+        sentences.npy             a vector per sentence (table row) of every chunk, in chunk order
         bm25.npz, bm25.json       BM25 term frequencies, vocabulary and parameters
 
 A build is written to a fresh directory, fsynced, then published by atomically replacing
@@ -58,12 +59,20 @@ class Index:
     chunks: list[Chunk]
     dense: DenseIndex
     sparse: SparseIndex
+    sentence_vectors: np.ndarray  # (sentences, dim): chunk i's are rows sentence_offsets[i]:[i+1]
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.sentence_offsets = np.cumsum([0] + [len(c.sentences) for c in self.chunks], dtype=np.int64)
 
     @property
     def model(self) -> str:
         return self.manifest["model"]["name"]
+
+    def sentence_text(self, chunk: Chunk, i: int) -> str:
+        span = chunk.sentences[i]
+        return self.documents[chunk.doc_id].text[span.start : span.end]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,12 +89,9 @@ def build_index(corpus: Corpus, embedder: Embedder, settings: ChunkSettings, *, 
         chunks += chunker.chunk_document(doc, sections[doc.id])
     documents = {doc.id: doc for doc in corpus.documents}
     texts = [c.indexed_text(documents[c.doc_id].title) for c in chunks]
-    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not progress) as bar:
-        for start in range(0, len(texts), ENCODE_BATCH):
-            batch = texts[start : start + ENCODE_BATCH]
-            vectors[start : start + len(batch)] = embedder.encode(batch)
-            bar.update(len(batch))
+    sentences = [documents[c.doc_id].text[s.start : s.end] for c in chunks for s in c.sentences]
+    vectors = _encode(embedder, texts, "embedding chunks", progress)
+    sentence_vectors = _encode(embedder, sentences, "embedding sentences", progress)
     sparse = SparseIndex.build([analyze(t) for t in texts])
     manifest = {
         "format": FORMAT,
@@ -103,7 +109,17 @@ def build_index(corpus: Corpus, embedder: Embedder, settings: ChunkSettings, *, 
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
-    return Index(documents, sections, chunks, DenseIndex.build(vectors), sparse, manifest)
+    return Index(documents, sections, chunks, DenseIndex.build(vectors), sparse, sentence_vectors, manifest)
+
+
+def _encode(embedder: Embedder, texts: list[str], desc: str, progress: bool) -> np.ndarray:
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
+        for start in range(0, len(texts), ENCODE_BATCH):
+            batch = texts[start : start + ENCODE_BATCH]
+            vectors[start : start + len(batch)] = embedder.encode(batch)
+            bar.update(len(batch))
+    return vectors
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +236,8 @@ def save_index(index: Index, root: Path) -> Path:
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as out:
             for chunk in index.chunks:
                 out.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
-        files = ["documents.jsonl", "chunks.jsonl", *index.dense.save(tmp), *index.sparse.save(tmp)]
+        np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
+        files = ["documents.jsonl", "chunks.jsonl", "sentences.npy", *index.dense.save(tmp), *index.sparse.save(tmp)]
         manifest = dict(index.manifest)
         manifest["files"] = {f: _sha256(tmp / f) for f in files}
         manifest["manifest_sha256"] = _manifest_digest(manifest)
@@ -285,7 +302,7 @@ def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings 
     manifest = read_manifest(root)
     build = current_build(root)
     files = manifest.get("files", {})
-    for name in ("documents.jsonl", "chunks.jsonl", "dense.faiss", "bm25.npz", "bm25.json"):
+    for name in ("documents.jsonl", "chunks.jsonl", "sentences.npy", "dense.faiss", "bm25.npz", "bm25.json"):
         if name not in files:
             raise IndexMismatch(f"{build / MANIFEST} lists no checksum for {name}")
     for name, expected in files.items():
@@ -309,8 +326,12 @@ def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings 
             chunks = [_chunk_from_json(c, documents[c["doc_id"]].text) for c in map(json.loads, lines)]
         dense = DenseIndex.load(build)
         sparse = SparseIndex.load(build)
+        sentence_vectors = np.load(build / "sentences.npy", allow_pickle=False)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise IndexMismatch(f"{build} is inconsistent: {exc}") from None
-    if len(dense) != len(chunks) or len(sparse) != len(chunks) or dense.dim != manifest["model"]["dim"]:
+    dim = manifest["model"]["dim"]
+    if len(dense) != len(chunks) or len(sparse) != len(chunks) or dense.dim != dim:
         raise IndexMismatch(f"{build}: the dense, sparse and chunk files disagree on the number of chunks")
-    return Index(documents, sections, chunks, dense, sparse, manifest, build)
+    if sentence_vectors.shape != (sum(len(c.sentences) for c in chunks), dim):
+        raise IndexMismatch(f"{build / 'sentences.npy'} does not match the chunks")
+    return Index(documents, sections, chunks, dense, sparse, sentence_vectors, manifest, build)

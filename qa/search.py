@@ -1,8 +1,9 @@
 """Stage 7: a query -> ranked ``Hit`` list (sparse, dense, or both fused), with filters.
 
 A year in the question steers rather than matches: year terms are left out of the BM25 query,
-and when ``year_boost`` > 0 a passage about that year (the year is printed in it, or falls in
-its report's period) gains ``year_boost`` on the normalized fused score.
+and a passage about that year (the year is printed in it, or falls in its report's period)
+gains ``year_boost`` on the normalized fused score; a passage from a report the question names
+("the 2018 TIP report") gains ``report_boost``.
 """
 
 from __future__ import annotations
@@ -103,6 +104,32 @@ class Searcher:
             best = max(best, 0.5 * (y in self._printed[row]) + 0.5 * (y in self._period[row]))
         return best
 
+    def dense_scores(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Dense score of chunks: cosine of the chunk plus the best cosine of one of its sentences
+        (a passage is as relevant as its best sentence; the chunk vector alone blurs it)."""
+        if not len(rows):
+            return np.zeros(0, dtype=np.float32)
+        chunk = self.index.dense.vectors(rows) @ vector
+        offsets = self.index.sentence_offsets
+        best = np.array([
+            (self.index.sentence_vectors[offsets[r] : offsets[r + 1]] @ vector).max(initial=-1.0) for r in rows
+        ], dtype=np.float32)
+        return chunk + best
+
+    def steer(self, fused: dict[int, float], analysis: QueryAnalysis) -> dict[int, float]:
+        """Scores normalized to the best one, plus ``year_boost`` for a passage about a year the
+        question asks about and ``report_boost`` for one from a report the question names."""
+        top = max(fused.values()) or 1.0
+        steered = {}
+        for row, score in fused.items():
+            score /= top
+            if analysis.years:
+                score += self.settings.year_boost * self.year_match(row, analysis.years)
+            if analysis.report_years and self._report_year[row] in analysis.report_years:
+                score += self.settings.report_boost
+            steered[row] = score
+        return steered
+
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid") -> SearchResult:
         if not query or not query.strip():
             raise QueryError("the query is empty; ask a question or give keywords")
@@ -123,8 +150,8 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             vector = self.embedder.encode([query])[0]
             t2 = time.perf_counter()
-            ids, scores = self.index.dense.search(vector, depth, mask)
-            dense_hits = list(zip(ids.tolist(), scores.tolist()))
+            ids, _ = self.index.dense.search(vector, depth, mask)
+            dense_hits = list(zip(ids.tolist(), self.dense_scores(ids, vector).tolist()))
             t3 = time.perf_counter()
             timings["encode"] = (t2 - t1) * 1000
             timings["dense"] = (t3 - t2) * 1000
@@ -136,6 +163,10 @@ class Searcher:
         t4 = time.perf_counter()
         timings["sparse"] = (t4 - t3) * 1000
         sparse_map, dense_map = dict(sparse_hits), dict(dense_hits)
+        if mode == "hybrid":  # a BM25 candidate's dense score, so both rankings cover the same rows
+            missing = np.array([r for r in sparse_map if r not in dense_map], dtype=np.int64)
+            if len(missing):
+                dense_map.update(zip(missing.tolist(), self.dense_scores(missing, vector).tolist()))
         if mode == "bm25":
             fused = sparse_map
         elif mode == "dense":
@@ -144,16 +175,15 @@ class Searcher:
             fused = fusion.rrf([[r for r, _ in sparse_hits], [r for r, _ in dense_hits]], self.settings.rrf_k)
         else:
             fused = fusion.weighted(sparse_map, dense_map, self.settings.alpha)
-        if analysis.years and self.settings.year_boost and fused:
-            top = max(fused.values()) or 1.0
-            fused = {r: s / top + self.settings.year_boost * self.year_match(r, analysis.years) for r, s in fused.items()}
+        if fused and (analysis.years or analysis.report_years):
+            fused = self.steer(fused, analysis)
         ranking = fusion.ranked(fused)[:k]
         hits = []
         for rank, (row, score) in enumerate(ranking, start=1):
             bm25 = float(sparse_scores[row]) if sparse_scores is not None else None
             dense = dense_map.get(row)
-            if dense is None and vector is not None:  # ranked by BM25 only: its cosine all the same
-                dense = float(self.index.dense.index.reconstruct(row) @ vector)
+            if dense is None and vector is not None:
+                dense = float(self.dense_scores(np.array([row]), vector)[0])
             hits.append(Hit(self.index.chunks[row], score, rank, bm25, dense))
         timings["fusion"] = (time.perf_counter() - t4) * 1000
         return SearchResult(query, hits, analysis, timings, vector)

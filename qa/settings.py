@@ -30,11 +30,12 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(0, ge=0, le=8)
 
     # retrieval
-    fusion: Literal["rrf", "weighted"] = "rrf"
+    fusion: Literal["rrf", "weighted"] = "weighted"
     rrf_k: int = Field(60, ge=1)
-    alpha: float = Field(0.5, ge=0.0, le=1.0)  # weight of dense in weighted fusion
+    alpha: float = Field(0.3, ge=0.0, le=1.0)  # weight of dense in weighted fusion
     candidates: int = Field(100, ge=1, le=10_000)  # depth of each ranking before fusion
-    year_boost: float = Field(0.0, ge=0.0, le=10.0)
+    year_boost: float = Field(0.3, ge=0.0, le=10.0)  # for a passage about the question's year
+    report_boost: float = Field(0.5, ge=0.0, le=10.0)  # for a passage from a report the question names
 
     # service
     host: str = "127.0.0.1"

@@ -1,0 +1,208 @@
+"""``qa``: the command line, a thin layer over ``qa.engine``.
+
+Library errors become one line on stderr with the fix, and a non-zero exit code:
+0 success, 1 error, 2 bad usage, 3 partial success (some documents could not be indexed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from qa.data import KINDS, MODES, Filters
+from qa.errors import QAError
+from qa.settings import Settings
+
+EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
+EXAMPLE = "how many shelter beds existed in 2016"
+
+
+def _settings(**overrides) -> Settings:
+    try:
+        base = Settings()
+    except Exception as exc:  # a bad QA_* environment variable
+        raise click.UsageError(f"bad QA_* environment variable: {exc}") from None
+    return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Print library errors on one line with the fix; never a traceback (unless QA_DEBUG=1)."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except QAError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("QA_DEBUG") == "1":
+                raise
+            click.echo(f"error: unexpected {exc.__class__.__name__}: {exc} (rerun with QA_DEBUG=1 "
+                       "for the traceback, and please report it)", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+index_option = click.option(
+    "--index", "index", type=click.Path(path_type=Path), default=None,
+    help="Index directory [default: index/, or $QA_INDEX].",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's shape).")
+
+
+def filter_options(func: Callable) -> Callable:
+    for option in reversed([
+        click.option("--year", type=click.IntRange(1900, 2100), help="Only passages about this year."),
+        click.option("--doc", help="Only this document (id or file name)."),
+        click.option("--section", help="Only sections whose path contains this text."),
+        click.option("--kind", type=click.Choice(KINDS), help="Only this kind of publisher."),
+    ]):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qa")
+def main() -> None:
+    """Question answering over reports on human trafficking in Peru: cited passages and
+    extractive answers."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.getLogger("qa").setLevel(logging.INFO)
+    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _engine(settings: Settings, build_if_needed: bool = False):
+    from qa.engine import Engine
+
+    return Engine.load(settings, build_if_needed=build_if_needed, progress=sys.stderr.isatty())
+
+
+@main.command("index")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Corpus directory [default: corpus/].")
+@index_option
+@click.option("--model", default=None, help="Embedding model name or path [default: all-MiniLM-L6-v2, packaged].")
+@handle_errors
+def index_cmd(corpus: Path | None, index: Path | None, model: str | None) -> None:
+    """Build the index from the corpus (with a progress bar) and publish it atomically."""
+    from qa.embed import SentenceTransformerEmbedder
+    from qa.engine import build
+
+    settings = _settings(corpus=corpus, index=index, model=model)
+    built, loaded = build(settings, SentenceTransformerEmbedder(settings.model), progress=True)
+    manifest = built.manifest
+    click.echo(
+        f"indexed {len(built.documents)} documents, {len(built.chunks)} chunks in "
+        f"{manifest['build_seconds']:.1f} s -> {built.path}"
+    )
+    if loaded.skipped:
+        click.echo(f"partial: {len(loaded.skipped)} file(s) skipped:", err=True)
+        for problem in loaded.skipped:
+            click.echo(f"  {problem.message}", err=True)
+        sys.exit(EXIT_PARTIAL)
+
+
+def _print_passages(passages, width: int = 100) -> None:
+    for p in passages:
+        click.echo(f"{p.rank:>2}. [{p.score:.4f}] {p.title} — {p.section}  ({p.source} {p.char_start}:{p.char_end})")
+        body = " ".join(p.text.split())
+        click.echo(textwrap.indent(textwrap.fill(body[:600] + ("…" if len(body) > 600 else ""), width - 4), "    "))
+
+
+def _filters(year, doc, section, kind) -> Filters:
+    return Filters(year=year, doc=doc, section=section, kind=kind)
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Passages to return.")
+@filter_options
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@index_option
+@json_option
+@handle_errors
+def search(query, k, year, doc, section, kind, mode, index, as_json) -> None:
+    """Rank passages for QUERY, each cited (report, section, offsets)."""
+    from qa.schema import search_response
+
+    engine = _engine(_settings(index=index))
+    result = engine.search(query, k, _filters(year, doc, section, kind), mode)
+    response = search_response(result, engine.index)
+    if as_json:
+        click.echo(response.model_dump_json(indent=2))
+    else:
+        _print_passages(response.hits)
+
+
+@main.command()
+@click.argument("question")
+@click.option("-k", type=click.IntRange(1, 1000), default=5, show_default=True, help="Passages to return.")
+@filter_options
+@index_option
+@json_option
+@handle_errors
+def ask(question, k, year, doc, section, kind, index, as_json) -> None:
+    """Answer QUESTION from the reports: the figure or sentence, cited, or why not."""
+    from qa.schema import ask_response
+
+    engine = _engine(_settings(index=index))
+    result = engine.ask(question, k, _filters(year, doc, section, kind))
+    response = ask_response(result, engine.index)
+    if as_json:
+        click.echo(response.model_dump_json(indent=2))
+        return
+    answer = response.answer
+    if answer is None:
+        click.echo(f"The reports do not say: {response.reason}")
+    else:
+        click.echo(f"Answer: {answer.text}  (confidence {answer.confidence:.2f})")
+        click.echo(f"  from {answer.title} — {answer.section} ({answer.source} {answer.char_start}:{answer.char_end})")
+        click.echo(textwrap.indent(textwrap.fill(" ".join(answer.sentence.split()), 96), "  > "))
+        for alt in answer.alternatives:
+            click.echo(f"  other source: {alt.text} — {alt.title}, {alt.section} ({alt.source} {alt.char_start}:{alt.char_end})")
+    click.echo("\nPassages:")
+    _print_passages(response.passages)
+
+
+@main.command("eval")
+@click.option("--questions", type=click.Path(path_type=Path), default=Path("eval/questions.jsonl"),
+              show_default=True, help="Gold questions (JSONL, the format in DESIGN.md).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("eval/runs/latest"), show_default=True,
+              help="Directory for metrics.json, run.jsonl, report.md and chart.png.")
+@click.option("-k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages per ask.")
+@index_option
+@json_option
+@handle_errors
+def eval_cmd(questions: Path, out: Path, k: int, index: Path | None, as_json: bool) -> None:
+    """Score retrieval (bm25, dense, hybrid) and answers on a gold question file."""
+    from qa.evaluate import evaluate, load_gold, write_outputs
+
+    gold = load_gold(questions)
+    engine = _engine(_settings(index=index))
+    evaluation = evaluate(engine, gold, k=k, progress=sys.stderr.isatty())
+    paths = write_outputs(evaluation, out, questions)
+    if as_json:
+        click.echo(json.dumps(evaluation.metrics, indent=2))
+        return
+    answers = evaluation.metrics["answers"]
+    for mode, row in evaluation.metrics["retrieval"].items():
+        click.echo(f"{mode:>7}: hit@1 {row['hit@1']:.3f}  hit@5 {row['hit@5']:.3f}  hit@10 {row['hit@10']:.3f}  "
+                   f"MRR@10 {row['mrr@10']:.3f}  nDCG@10 {row['ndcg@10']:.3f}")
+    click.echo(f"answers: strict {answers['strict']}  lenient F1 {answers['lenient_f1']}  "
+               f"abstention {answers['abstention']}  false abstention {answers['false_abstention']}")
+    click.echo(f"report: {paths['report']}")

@@ -1,0 +1,103 @@
+"""The library's front door: an index and a model loaded once, ``search`` and ``ask``.
+
+The CLI, the API and the eval harness all go through ``Engine``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.chunking import ChunkSettings
+from qa.corpus import Corpus, load_corpus
+from qa.data import Filters, Mode
+from qa.embed import Embedder, SentenceTransformerEmbedder
+from qa.errors import IndexNotFound
+from qa.index import Index, build_index, load_index, read_manifest, save_index
+from qa.reader import Reader, Reading
+from qa.search import SearchResult, Searcher
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def chunk_settings(settings: Settings) -> ChunkSettings:
+    return ChunkSettings(settings.chunk_max_tokens, settings.chunk_target_tokens, settings.chunk_overlap)
+
+
+@dataclass(frozen=True)
+class AskResult:
+    question: str
+    reading: Reading
+    search: SearchResult
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def build(settings: Settings, embedder: Embedder, *, progress: bool = False) -> tuple[Index, Corpus]:
+    """Index ``settings.corpus`` into ``settings.index``; returns the index and the corpus load."""
+    corpus = load_corpus(settings.corpus, settings.max_document_bytes)
+    if not corpus.documents:
+        from qa.errors import CorpusError
+
+        raise CorpusError(f"no readable documents in {str(settings.corpus)!r}", "add .txt reports and a manifest.toml")
+    index = build_index(corpus, embedder, chunk_settings(settings), progress=progress)
+    save_index(index, settings.index)
+    return index, corpus
+
+
+def index_is_stale(settings: Settings) -> bool:
+    """True when the published index was built from a corpus other than ``settings.corpus`` now."""
+    manifest = read_manifest(settings.index)
+    corpus = load_corpus(settings.corpus, settings.max_document_bytes)
+    return manifest["corpus"]["checksum"] != corpus.checksum()
+
+
+class Engine:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings):
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.searcher = Searcher(index, embedder, settings)
+        self.reader = Reader(index)
+
+    @classmethod
+    def load(
+        cls,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        build_if_needed: bool = False,
+        progress: bool = False,
+    ) -> "Engine":
+        """Load the index in ``settings.index``. With ``build_if_needed``, build it when it is
+        missing or was built from a different corpus; a corrupted index is still refused."""
+        index = None
+        if not build_if_needed:
+            read_manifest(settings.index)  # fail fast, before the model loads, when there is no index
+        embedder = embedder or SentenceTransformerEmbedder(settings.model)
+        if build_if_needed:
+            try:
+                stale = index_is_stale(settings)
+            except IndexNotFound:
+                log.info("no index in %s: building it from %s", settings.index, settings.corpus)
+                stale = True
+            else:
+                if stale:
+                    log.info("the corpus changed since the index was built: rebuilding")
+            if stale:
+                index, _ = build(settings, embedder, progress=progress)
+        if index is None:
+            index = load_index(settings.index, model=embedder.name, chunking=chunk_settings(settings))
+        return cls(index, embedder, settings)
+
+    def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid") -> SearchResult:
+        return self.searcher.search(query, k, filters, mode)
+
+    def ask(self, question: str, k: int = 5, filters: Filters = Filters()) -> AskResult:
+        result = self.searcher.search(question, k, filters, "hybrid")
+        t0 = time.perf_counter()
+        reading = self.reader.read(result.analysis, result.hits)
+        timings = dict(result.timings, answer=(time.perf_counter() - t0) * 1000)
+        return AskResult(question, reading, result, timings)
