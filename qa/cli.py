@@ -100,11 +100,11 @@ def _engine(settings: Settings, build_if_needed: bool = False):
 @handle_errors
 def index_cmd(corpus: Path | None, index: Path | None, model: str | None) -> None:
     """Build the index from the corpus (with a progress bar) and publish it atomically."""
-    from qa.embed import SentenceTransformerEmbedder
+    from qa.embed import load_embedder
     from qa.engine import build
 
     settings = _settings(corpus=corpus, index=index, model=model)
-    built, loaded = build(settings, SentenceTransformerEmbedder(settings.model), progress=True)
+    built, loaded = build(settings, load_embedder(settings.model), progress=True)
     manifest = built.manifest
     click.echo(
         f"indexed {len(built.documents)} documents, {len(built.chunks)} chunks in "
@@ -185,17 +185,21 @@ def ask(question, k, year, doc, section, kind, index, as_json) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("eval/runs/latest"), show_default=True,
               help="Directory for metrics.json, run.jsonl, report.md and chart.png.")
 @click.option("-k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages per ask.")
+@click.option("--write-baseline", type=click.Path(path_type=Path), default=None,
+              help="Also write the gated numbers to this file (eval/baseline.json).")
 @index_option
 @json_option
 @handle_errors
-def eval_cmd(questions: Path, out: Path, k: int, index: Path | None, as_json: bool) -> None:
+def eval_cmd(questions: Path, out: Path, k: int, write_baseline: Path | None, index: Path | None, as_json: bool) -> None:
     """Score retrieval (bm25, dense, hybrid) and answers on a gold question file."""
-    from qa.evaluate import evaluate, load_gold, write_outputs
+    from qa.evaluate import baseline_of, evaluate, load_gold, write_outputs
 
     gold = load_gold(questions)
     engine = _engine(_settings(index=index))
     evaluation = evaluate(engine, gold, k=k, progress=sys.stderr.isatty())
     paths = write_outputs(evaluation, out, questions)
+    if write_baseline:
+        write_baseline.write_text(json.dumps({"questions": str(questions), **baseline_of(evaluation.metrics)}, indent=2) + "\n")
     if as_json:
         click.echo(json.dumps(evaluation.metrics, indent=2))
         return

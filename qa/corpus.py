@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from qa.data import Document, Kind, Span
 from qa.errors import CorpusError, ManifestError
@@ -64,11 +64,12 @@ class DocumentEntry(BaseModel):
     def _compiles(cls, patterns: list[str]) -> list[str]:
         return _check_patterns(patterns)
 
-    @model_validator(mode="after")
-    def _period_order(self) -> "DocumentEntry":
-        if self.period and self.period[0] > self.period[1]:
-            raise ValueError(f"period {list(self.period)} must be [first year, last year]")
-        return self
+    @field_validator("period")
+    @classmethod
+    def _period_order(cls, period: tuple[int, int] | None) -> tuple[int, int] | None:
+        if period and period[0] > period[1]:
+            raise ValueError(f"period {list(period)} must be [first year, last year]")
+        return period
 
 
 def _check_patterns(patterns: list[str]) -> list[str]:
@@ -144,7 +145,7 @@ def _validation_message(where: str, exc: ValidationError, lines: dict[str, int],
         elif error["type"] == "missing":
             messages.append(f"missing key {key!r}")
         else:
-            messages.append(f"{key}: {error['msg']}")
+            messages.append(f"{key}: {error['msg'].removeprefix('Value error, ')}")
     return f"line {line}: {where}: " + "; ".join(messages)
 
 

@@ -7,6 +7,7 @@ disk (no hub at run time). Any sentence-transformers name or local path also wor
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from typing import Protocol
@@ -80,3 +81,9 @@ class SentenceTransformerEmbedder:
             return []
         ids = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
         return [len(x) for x in ids]
+
+
+@functools.lru_cache(maxsize=4)
+def load_embedder(name: str = DEFAULT_MODEL) -> SentenceTransformerEmbedder:
+    """The model for ``name``, loaded once per process."""
+    return SentenceTransformerEmbedder(name)

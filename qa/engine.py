@@ -13,7 +13,7 @@ from pathlib import Path
 from qa.chunking import ChunkSettings
 from qa.corpus import Corpus, load_corpus
 from qa.data import Filters, Mode
-from qa.embed import Embedder, SentenceTransformerEmbedder
+from qa.embed import Embedder, load_embedder
 from qa.errors import IndexNotFound
 from qa.index import Index, build_index, load_index, read_manifest, save_index
 from qa.reader import Reader, Reading
@@ -76,7 +76,7 @@ class Engine:
         index = None
         if not build_if_needed:
             read_manifest(settings.index)  # fail fast, before the model loads, when there is no index
-        embedder = embedder or SentenceTransformerEmbedder(settings.model)
+        embedder = embedder or load_embedder(settings.model)
         if build_if_needed:
             try:
                 stale = index_is_stale(settings)

@@ -18,7 +18,7 @@ class QAError(ValueError):
 
 
 class ManifestError(QAError):
-    hint = "fix corpus/manifest.toml"
+    hint = "fix that line of the manifest"
 
 
 class CorpusError(QAError):

@@ -376,3 +376,18 @@ def _report(metrics: dict, questions_path: Path, chart: str) -> str:
         "",
     ]
     return "\n".join(parts)
+
+
+BASELINE_KEYS = {"hybrid_hit@5": ("retrieval", "hybrid", "hit@5"), "hybrid_mrr@10": ("retrieval", "hybrid", "mrr@10"),
+                 "answer_strict": ("answers", "strict"), "abstention": ("answers", "abstention")}
+
+
+def baseline_of(metrics: dict) -> dict:
+    """The numbers the regression gate holds the project to."""
+    out = {}
+    for name, path in BASELINE_KEYS.items():
+        value = metrics
+        for key in path:
+            value = value[key]
+        out[name] = value
+    return out

@@ -1,4 +1,4 @@
-"""Retrieval and answer metrics as pure functions (checked against ranx in the tests).
+"""Retrieval and answer metrics as pure functions (checked against ir-measures in the tests).
 
 Retrieval relevance is positional: a passage is relevant to a question when its span overlaps
 the gold evidence span in the gold document. A *hit* is stricter (the DPR convention, made
