@@ -14,8 +14,8 @@ from qa.chunking import ChunkSettings
 from qa.corpus import Corpus, load_corpus
 from qa.data import Filters, Mode
 from qa.embed import Embedder, load_embedder
-from qa.errors import IndexNotFound
-from qa.index import Index, build_index, load_index, read_manifest, save_index
+from qa.errors import CorpusError, IndexNotFound
+from qa.index import Index, build_index, load_index, outdated, read_manifest, save_index
 from qa.reader import Reader, Reading
 from qa.search import SearchResult, Searcher
 from qa.settings import Settings
@@ -39,19 +39,26 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = False) -> 
     """Index ``settings.corpus`` into ``settings.index``; returns the index and the corpus load."""
     corpus = load_corpus(settings.corpus, settings.max_document_bytes)
     if not corpus.documents:
-        from qa.errors import CorpusError
-
         raise CorpusError(f"no readable documents in {str(settings.corpus)!r}", "add .txt reports and a manifest.toml")
     index = build_index(corpus, embedder, chunk_settings(settings), progress=progress)
     save_index(index, settings.index)
     return index, corpus
 
 
-def index_is_stale(settings: Settings) -> bool:
-    """True when the published index was built from a corpus other than ``settings.corpus`` now."""
-    manifest = read_manifest(settings.index)
+def rebuild_reason(settings: Settings, model: str) -> str | None:
+    """Why ``settings.index`` must be (re)built to serve ``settings.corpus``, or None. A
+    corrupted index is not a reason: loading it is refused, so that nobody loses it unawares."""
+    try:
+        manifest = read_manifest(settings.index)
+    except IndexNotFound:
+        return "there is no index yet"
+    reason = outdated(manifest, model=model, chunking=chunk_settings(settings))
+    if reason:
+        return reason
     corpus = load_corpus(settings.corpus, settings.max_document_bytes)
-    return manifest["corpus"]["checksum"] != corpus.checksum()
+    if manifest["corpus"]["checksum"] != corpus.checksum():
+        return "the corpus changed since the index was built"
+    return None
 
 
 class Engine:
@@ -78,15 +85,9 @@ class Engine:
             read_manifest(settings.index)  # fail fast, before the model loads, when there is no index
         embedder = embedder or load_embedder(settings.model)
         if build_if_needed:
-            try:
-                stale = index_is_stale(settings)
-            except IndexNotFound:
-                log.info("no index in %s: building it from %s", settings.index, settings.corpus)
-                stale = True
-            else:
-                if stale:
-                    log.info("the corpus changed since the index was built: rebuilding")
-            if stale:
+            reason = rebuild_reason(settings, embedder.name)
+            if reason:
+                log.info("building the index in %s from %s: %s", settings.index, settings.corpus, reason)
                 index, _ = build(settings, embedder, progress=progress)
         if index is None:
             index = load_index(settings.index, model=embedder.name, chunking=chunk_settings(settings))
@@ -98,6 +99,6 @@ class Engine:
     def ask(self, question: str, k: int = 5, filters: Filters = Filters()) -> AskResult:
         result = self.searcher.search(question, k, filters, "hybrid")
         t0 = time.perf_counter()
-        reading = self.reader.read(result.analysis, result.hits)
+        reading = self.reader.read(result.analysis, result.hits, result.query_vector)
         timings = dict(result.timings, answer=(time.perf_counter() - t0) * 1000)
         return AskResult(question, reading, result, timings)

@@ -292,9 +292,21 @@ def read_manifest(root: Path) -> dict:
         raise IndexMismatch(f"{path} is unreadable or corrupted ({exc.__class__.__name__})") from None
     if not isinstance(manifest, dict) or manifest.get("manifest_sha256") != _manifest_digest(manifest):
         raise IndexMismatch(f"{path} is corrupted (its checksum does not match)")
-    if manifest.get("format") != FORMAT:
-        raise IndexMismatch(f"{path}: index format {manifest.get('format')} is not {FORMAT} (built by another version)")
     return manifest
+
+
+def outdated(manifest: dict, *, model: str | None = None, chunking: ChunkSettings | None = None) -> str | None:
+    """Why an intact index cannot serve this version of qa with these settings, or None."""
+    if manifest.get("format") != FORMAT:
+        return f"index format {manifest.get('format')} is not {FORMAT} (built by another version of qa)"
+    if manifest.get("analyzer") != ANALYZER_VERSION:
+        return (f"the index was built with analyzer version {manifest.get('analyzer')}, "
+                f"this version of qa uses {ANALYZER_VERSION}")
+    if model is not None and manifest["model"]["name"] != model:
+        return f"the index was built with model {manifest['model']['name']!r}, not {model!r}"
+    if chunking is not None and manifest["chunking"] != asdict(chunking):
+        return f"the index was built with chunking {manifest['chunking']}, not {asdict(chunking)}"
+    return None
 
 
 def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings | None = None) -> Index:
@@ -311,10 +323,9 @@ def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings 
             raise IndexMismatch(f"{path} is missing")
         if _sha256(path) != expected:
             raise IndexMismatch(f"{path} is corrupted (its checksum does not match the manifest)")
-    if model is not None and manifest["model"]["name"] != model:
-        raise IndexMismatch(f"the index was built with model {manifest['model']['name']!r}, not {model!r}")
-    if chunking is not None and manifest["chunking"] != asdict(chunking):
-        raise IndexMismatch(f"the index was built with chunking {manifest['chunking']}, not {asdict(chunking)}")
+    reason = outdated(manifest, model=model, chunking=chunking)
+    if reason:
+        raise IndexMismatch(reason)
     try:
         documents: dict[str, Document] = {}
         sections: dict[str, list[Section]] = {}
