@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass
 
 import snowballstemmer
 
 from qa.text import NUMBER_WORD, NUMERAL, YEAR, canonical_number, fold, parse_number_words, parse_numeral
 
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further had
@@ -32,14 +33,28 @@ _TOKEN = re.compile(
 )
 
 
-@functools.cache
+_local = threading.local()
+
+
 def _stemmer():
-    return snowballstemmer.stemmer("english")
+    """One Snowball stemmer per thread: a stemmer keeps state while it works and is not
+    safe to share between the service's threads."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
+
+
+# British spellings analysts type, and the American ones the reports use
+SPELLINGS = {"labour": "labor", "programme": "program", "organisation": "organization", "organisations": "organizations",
+             "centre": "center", "centres": "centers", "defence": "defense", "offence": "offense",
+             "offences": "offenses", "judgement": "judgment", "favour": "favor", "criminalise": "criminalize",
+             "criminalised": "criminalized", "recognise": "recognize", "authorised": "authorized"}
 
 
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return _stemmer().stemWord(word)
+    return _stemmer().stemWord(SPELLINGS.get(word, word))
 
 
 def analyze(text: str) -> list[str]:
@@ -78,24 +93,166 @@ _REPORT_YEAR = re.compile(
 )
 
 
+AnswerKind = str  # count | money | percent | figure | date | name | list | yesno | definition | sentence
+
+# words that say what is asked, not what it is about
+QUESTION_WORDS = frozenset(
+    stem(w) for w in """how many much number numbers amount report reports according tip year years peru
+    peruvian state department many give figure value what which who whom when where did does do was were
+    is are has have had many much exist existed list name named say says said per alternative ngo""".split()
+)
+CHANGE_WORDS = frozenset(stem(w) for w in "increase increased decrease decreased fall fell drop dropped decline declined "
+                         "rise rose grow grew growth reduction reduced cut more fewer less change changed".split())
+_MONEY_WORDS = re.compile(r"\b(?:budget|budgets|spend|spent|spending|allocat\w*|implement\w*|execut\w*|fund\w*|"
+                          r"soles|dollars?|usd|cost|costs|money|investment|invested|financ\w*|dedicat\w*)\b|\$|s/")
+# words analysts use for what the reports say otherwise (stems); the reader counts either as a match
+SYNONYMS = {
+    "guilti": ("convict",), "verdict": ("convict", "decis"), "sentenc": ("convict",), "convict": ("sentenc",),
+    "acquitt": ("acquit",), "acquit": ("acquitt",), "capac": ("accommod",), "accommod": ("capac",),
+    "bed": ("capac",), "spend": ("spent", "dedic", "alloc", "budget"), "spent": ("dedic", "alloc", "budget"),
+    "fund": ("budget",), "budget": ("fund",), "implement": ("execut",), "execut": ("implement",), "survivor": ("victim",), "victim": ("survivor",),
+    "shelter": ("car", "resid"), "arrest": ("detain",), "detain": ("arrest",), "staff": ("offic", "agent"),
+    "headcount": ("offic",), "ruling": ("decis",), "decis": ("ruling",), "rescu": ("identifi",),
+    "found": ("identifi",), "identifi": ("rescu",), "trial": ("prosecut",), "prosecut": ("trial",),
+    "women": ("femal",), "men": ("male",), "girl": ("femal",), "boy": ("male",), "kid": ("child", "minor"),
+    "minor": ("child", "underag"), "child": ("minor",), "ministri": ("minist",), "interior": ("moi", "minint"),
+    "moi": ("minint", "interior"), "minint": ("moi", "interior"), "mimp": ("women", "vulner"),
+}
+
+
 @dataclass(frozen=True)
 class QueryAnalysis:
     text: str
     terms: tuple[str, ...]  # BM25 terms, years left out (years steer, they do not match text)
-    years: tuple[int, ...]  # years the question is about
+    years: tuple[int, ...]  # years the question is about; the last one named is the one asked for
     report_years: tuple[int, ...]  # years that name a report ("the 2018 TIP report")
+    kind: AnswerKind = "sentence"
+    target: tuple[str, ...] = ()  # stems of what the question is about (question words left out)
+    head: tuple[str, ...] = ()  # stems of the thing counted ("how many shelter beds" -> shelter, bed)
+    wants_usd: bool = False
+    change: bool = False  # asks about a change ("by how much did it fall")
+    acronym: str | None = None  # "what does UDAVIT stand for"
+    type_terms: tuple[str, ...] = ()  # "which ministry ..." -> ministri: the kind of name wanted
+    synonyms: tuple[str, ...] = ()  # stems the reports may use for the target's words
+    numbers: tuple[str, ...] = ()  # figures the question itself gives (not years)
+    subset: bool = False  # "how many of the X ...": a part of a larger figure
+
+    @property
+    def year(self) -> int | None:
+        return self.years[-1] if self.years else None
+
+
+_LIST_NOUNS = (r"countries|regions|provinces|languages|cities|groups|services|sectors|agencies|ministries|donors|"
+               r"systems|institutions|organizations|municipalities|departments")
+_NAME_NOUNS = (r"ministry|agency|institution|body|organi[sz]ation|unit|directorate|office|gang|court|article|decree|"
+               r"law|entity|instrument|offen[sc]e|crime|tier|group|number|country|region|city|ngo|system|program|plan")
+
+
+def answer_kind(question: str) -> AnswerKind:
+    """The kind of answer a question wants, from its wording."""
+    f = fold(question).strip()
+    money = bool(_MONEY_WORDS.search(f))
+    if re.search(r"\b(?:percentage|percent|proportion)\b|%|\bwhat share\b", f):
+        return "percent"
+    if re.search(r"\bhow much\b", f):
+        return "money"
+    if re.search(r"\bhow many\b|\bnumber of\b|\bhow large\b|\bheadcount\b|\bcapacity\b|\bhow big\b", f):
+        return "count"
+    if re.search(r"\bgive the\b.*\b(?:figure|number|total)\b|\bwhat (?:was|is|were) the\b.*\b(?:number|figure|total)\b", f):
+        return "figure"
+    if re.search(r"\b(?:when|what year|which year|what date|since when|what month|by what date|time ?frame|"
+                 r"publication date|date of)\b", f):
+        return "date"
+    if re.search(r"\bstand for\b|\bmeaning\b|\bdefinition\b|\bdefine\b|\bacronym\b|\bwhat does \w+ mean\b", f):
+        return "definition"
+    if re.search(r"^(?:(?:according to [^,]*, )?(?:did|does|do|is|are|was|were|has|have|had|can|could|must|will|should)|"
+                 r"any)\b|[:,] (?:any|did|does|is|are|was|were|has|have)\b", f):
+        return "yesno"
+    if re.search(rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_LIST_NOUNS})\b|\blist\b|\bwhere (?:are|were)\b", f) or \
+            re.match(rf"(?:\w+\s+)?(?:{_LIST_NOUNS})\b", f):
+        return "list"
+    if re.search(rf"^who\b|\bwho (?:is|are|was|were|leads?|led|runs?|heads?|remained)\b|"
+                 rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_NAME_NOUNS})\b|\btier\b|\blead agency\b", f):
+        return "name"
+    if re.search(r"^(?:what|which|where|how|why|who|in what|on what|to what|to which)\b", f):
+        return "sentence"
+    if re.search(r"\bshare of\b", f):
+        return "percent"
+    if money:
+        return "money"
+    return "figure"  # keyword style ("diplomats trained by MRREE"): a figure if one fits, else a sentence
+
+
+MEASURES = frozenset(stem(w) for w in "capacity total budget amount sum population rate share size".split())
+_HEAD_STOP = re.compile(r"(?:about|by|in|of|for|from|with|to|on|at|under|who|that|which|whose|during|per|"
+                        r"did|does|do|were|was|are|is|have|has|had|exist|existed|according|\d.*|\(.*)$")
+
+
+def _head(question: str) -> tuple[str, ...]:
+    """Stems of what is counted: after "how many"/"number of", or a keyword query's first words
+    ("micro informative radio broadcasts about ..." -> micro, inform, radio, broadcast)."""
+    folded = fold(question)
+    match = re.search(r"\b(?:how many|number of|total number of|how much)\s+(.*)", folded)
+    if match:
+        words = match.group(1).split()
+    elif re.match(r"(?:what|which|where|how|why|who|when|did|does|do|is|are|was|were)\b", folded):
+        return ()
+    else:
+        words = folded.split()
+    head = []
+    for word in words[:6]:
+        word = word.strip(",.;:?!'\"")
+        if not word or _HEAD_STOP.match(word) or (word.endswith("ed") and head):
+            break
+        if word not in STOPWORDS:
+            head.append(stem(word))
+    return tuple(w for w in head if w not in QUESTION_WORDS)
 
 
 def analyze_query(question: str) -> QueryAnalysis:
+    clauses = [c for c in re.split(r"[?;]\s*|\.\s+(?=[A-Z])", question) if c.strip()]
+    # in several clauses, a report named before the last one is context, not where to look
+    scope = clauses[-1] if len(clauses) > 1 else question
     report_years: list[int] = []
-    for match in _REPORT_YEAR.finditer(question):
+    for match in _REPORT_YEAR.finditer(scope):
         report_years += [int(y) for y in YEAR.findall(match.group())]
     stripped = _REPORT_YEAR.sub(" ", question)
-    years = [int(y) for y in YEAR.findall(stripped)]
+    mentions = [int(y) for y in re.findall(r"\b(19[5-9]\d|20[0-4]\d)\b", stripped)]
+    years = list(reversed(dict.fromkeys(reversed(mentions))))  # ordered by last mention: the last is asked
     terms = [t for t in analyze(question) if not is_year_term(t)]
+    acronym = re.search(r"\b([A-Z][A-Z0-9]{1,}(?:-[A-Z0-9]+)*)\b", question)
+    folded = fold(question)
     return QueryAnalysis(
         text=question,
         terms=tuple(terms),
-        years=tuple(dict.fromkeys(years)),
+        years=tuple(years),
         report_years=tuple(dict.fromkeys(report_years)),
+        kind=_kind(question),
+        target=tuple(dict.fromkeys(t for t in terms if t not in QUESTION_WORDS and not t[0].isdigit())),
+        synonyms=tuple(dict.fromkeys(x for t in terms for x in SYNONYMS.get(t, ()) if x not in terms)),
+        numbers=tuple(t for t in terms if t[0].isdigit()),
+        head=_head(question),
+        wants_usd=bool(re.search(r"\$|\bdollars?\b|\busd\b|\bus\$", folded)),
+        change=bool(set(terms) & CHANGE_WORDS) or "by how much" in folded,
+        acronym=acronym.group(1) if acronym else None,
+        type_terms=_type_terms(question),
+        subset=bool(re.search(r"\b(?:how many|what number|what share|what proportion) of\b|^of the\b", folded)),
     )
+
+
+def _kind(question: str) -> AnswerKind:
+    """The kind asked for; in a question of several clauses ("Did X rise? What was the 2016
+    figure?") the last clause asks."""
+    clauses = [c for c in re.split(r"[?;]\s*|\.\s+(?=[A-Z])", question) if c.strip()]
+    if len(clauses) > 1:
+        last = answer_kind(clauses[-1])
+        if last != "sentence":
+            return last
+    return answer_kind(question)
+
+
+def _type_terms(question: str) -> tuple[str, ...]:
+    match = re.search(r"\b(?:which|what|who)\s+((?:[a-z’'-]+\s+){0,3})", fold(question))
+    if not match:
+        return ()
+    return tuple(stem(w) for w in match.group(1).split() if w not in STOPWORDS)

@@ -1,18 +1,104 @@
-"""Stage 8: hits -> an extractive ``Answer`` or a reason there is none.
+"""Stage 8: hits -> an extractive ``Answer``, or ``None`` with the reason.
 
-First version: the best-matching sentence of the top passages (most question terms, then
-rank). The typed reader (figures, years, agreement across sources) replaces it.
+The reader looks at the sentences of the top passages and their candidates (``qa.extract``):
+figures for how-many / how-much questions, dates for when, names for who / which, whole
+sentences for yes/no, lists and definitions. Each candidate is described by a few features:
+how relevant its sentence is (cosine of precomputed sentence vectors with the question's,
+share of the question's terms), whether it counts what the question asks about (the words
+after a figure, a table cell's row, column and caption), whether its year is the year asked
+about (when one sentence gives two years, "865 operations in 2017 (764 in 2016)", or a table a
+column per year, the question's year picks the figure; a report published in year N speaks for
+its manifest period when the sentence names no year), whether it comes from the report the
+question names, whether it is a breakdown or a parenthetical. A logistic model per family of
+candidates (fitted on the gold set by ``python -m qa.fit``, weights in ``reader_weights.json``)
+turns the features into the probability that the candidate is right: the best one is the
+answer and its probability the confidence. Below the threshold, or when no passage holds the
+kind of answer asked for, there is no answer and the reason says why. Figures for the same
+thing and year from other reports come back as cited ``alternatives``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import json
+import re
+from dataclasses import dataclass, replace
+from importlib import resources
 
-from qa.analyze import QueryAnalysis, analyze
+import numpy as np
+
+from qa.analyze import CHANGE_WORDS, MEASURES, SYNONYMS, QueryAnalysis, analyze
 from qa.data import Answer, Hit
+from qa.extract import Candidate, SentenceCandidates, sentence_candidates
 from qa.index import Index
 
-READ_DEPTH = 3
+READ_DEPTH = 5
+NUMERIC = frozenset({"count", "money", "percent"})
+# which candidate families may answer each kind of question
+FAMILIES = {
+    "count": ("figure",),
+    "money": ("figure",),
+    "percent": ("figure",),
+    "figure": ("figure", "sentence"),
+    "date": ("date",),
+    "name": ("name", "sentence"),
+    "definition": ("sentence",),
+    "yesno": ("sentence",),
+    "list": ("sentence",),
+    "sentence": ("sentence",),
+}
+KIND_OF_FAMILY = {"figure": NUMERIC, "date": {"date"}, "name": {"name"}}
+STRICT_KINDS = {"count": {"count"}, "money": {"money"}, "percent": {"percent"}}
+AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorate|Police|Congress|Court|Program|"
+                    r"Secretariat|Prosecutor|Judiciary|Government|Municipality|UN|Department|Institute|Agency|"
+                    r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
+NEGATION = re.compile(r"\b(?:no|not|never|none|nor|without|pending|lack\w*|fewer|less|yet|neither|failed)\b", re.IGNORECASE)
+_KIND_NAMES = {"count": "count", "money": "amount of money", "percent": "percentage", "date": "date",
+               "name": "name", "figure": "figure", "definition": "definition"}
+
+FEATURES = {
+    "figure": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "period_match", "period_wrong",
+               "after_near", "after_far", "before_near", "before_far", "after_unique", "head_first", "head_before",
+               "head_all", "measure_before", "reference", "part_specific", "total", "total_shadowed",
+               "how_many_of_part", "row_number",
+               "table", "row_match", "column_match", "year_stated", "year_sentence", "year_period",
+               "year_other_asked", "year_wrong", "year_unknown", "no_year_asked", "secondary", "part", "denominator",
+               "first", "word", "tiny", "modifier", "kind_exact", "currency", "change", "range", "in_question",
+               "shared_number", "agree", "phrase_cos"],
+    "date": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "period_match", "period_wrong", "after_near",
+             "before_near", "full_date", "bare_year", "year_match", "year_wrong", "phrase_cos"],
+    "name": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "period_match", "period_wrong", "after_near",
+             "before_near", "type_noun", "agency", "in_question", "acronym", "words", "phrase_cos"],
+    "sentence": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "period_match", "period_wrong",
+                 "year_match", "year_wrong", "negative_yesno", "negative_other", "negation_yesno", "list_commas",
+                 "figure_question",
+                 "length"],
+}
+
+
+@dataclass(frozen=True)
+class Model:
+    """A conditional logit: each candidate's score is its family's weights times its features;
+    a softmax over the candidates and "no answer" (score ``weights["null"]["bias"]``) gives each
+    candidate's probability of being the right answer."""
+
+    weights: dict[str, dict[str, float]]
+    threshold: float
+
+    @classmethod
+    def load(cls, path=None) -> "Model":
+        raw = json.loads(path.read_text() if path else resources.files("qa").joinpath("reader_weights.json").read_text())
+        return cls(raw["weights"], raw["threshold"])
+
+    def score(self, family: str, features: dict[str, float]) -> float:
+        weights = self.weights.get(family, {})
+        return sum(weights.get(name, 0.0) * value for name, value in features.items())
+
+    def probabilities(self, options: list["Option"]) -> np.ndarray:
+        scores = np.array([self.score(o.family, o.features) for o in options]
+                          + [self.weights.get("null", {}).get("bias", 0.0)])
+        p = np.exp(scores - scores.max())
+        return (p / p.sum())[:-1]
 
 
 @dataclass(frozen=True)
@@ -21,29 +107,358 @@ class Reading:
     reason: str | None
 
 
-class Reader:
-    def __init__(self, index: Index):
-        self.index = index
+@dataclass(frozen=True)
+class Option:
+    """A candidate answer with its features and probability."""
 
-    def read(self, analysis: QueryAnalysis, hits: list[Hit]) -> Reading:
-        terms = set(analysis.terms)
-        best = None
+    family: str
+    features: dict[str, float]
+    hit: Hit
+    sentence: SentenceCandidates
+    candidate: Candidate | None  # None: the sentence itself is the answer
+    probability: float = 0.0
+
+
+class Reader:
+    def __init__(self, index: Index, model: Model | None = None):
+        self.index = index
+        self.model = model or Model.load()
+        self._rows = {c.id: i for i, c in enumerate(index.chunks)}
+        self._period_year = {d.id: d.period[0] if d.period[0] == d.period[1] else None
+                             for d in index.documents.values()}
+        self._idf = index.sparse.idf()
+        self._default_idf = max(self._idf.values(), default=1.0)
+
+    @functools.lru_cache(maxsize=4096)
+    def _sentences(self, row: int) -> tuple[SentenceCandidates, ...]:
+        chunk = self.index.chunks[row]
+        text = self.index.documents[chunk.doc_id].text
+        return tuple(sentence_candidates(text, chunk, self._period_year[chunk.doc_id]))
+
+    # -- options ------------------------------------------------------------------------------
+
+    def options(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> list[Option]:
+        """Every candidate answer in the top passages, with its features (not yet scored).
+        A figure about another year than the one asked, or from another report than the one
+        named, is not a candidate: the reports' figure for another year is not an answer."""
+        return [o for o in self.all_options(q, hits, vector) if not self.excluded(q, o)]
+
+    def excluded(self, q: QueryAnalysis, o: Option) -> str | None:
+        """Why an option cannot answer the question, or None."""
+        doc = self.index.documents[o.hit.chunk.doc_id]
+        if q.report_years and doc.report_year not in q.report_years:
+            return f"it is from the {doc.report_year} report, not the one named"
+        c = o.candidate
+        if q.years and c is not None and c.kind in NUMERIC and c.year is not None and c.year not in q.years:
+            return f"it is about {c.year}"
+        return None
+
+    def all_options(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> list[Option]:
+        families = FAMILIES.get(q.kind, ("sentence",))
+        wanted = STRICT_KINDS.get(q.kind) or set().union(*(KIND_OF_FAMILY.get(f, set()) for f in families))
+        match = self._matcher(q)
+        out: list[Option] = []
+        for hit in hits[:READ_DEPTH]:
+            row = self._rows[hit.chunk.id]
+            sentences = self._sentences(row)
+            start = self.index.sentence_offsets[row]
+            vectors = self.index.sentence_vectors[start : start + len(sentences)]
+            cosines = vectors @ vector if vector is not None else np.zeros(len(sentences))
+            doc = self.index.documents[hit.chunk.doc_id]
+            for i, (sentence, cosine) in enumerate(zip(sentences, cosines)):
+                previous = sentences[i - 1].terms if i else frozenset()
+                base = {
+                    "bias": 1.0,
+                    "cosine": float(cosine),
+                    "overlap": match(sentence.terms),
+                    "context_overlap": match(sentence.terms | previous),
+                    "rank": 1.0 / hit.rank,
+                    "report_match": float(bool(q.report_years) and doc.report_year in q.report_years),
+                    "report_mismatch": float(bool(q.report_years) and doc.report_year not in q.report_years),
+                    "period_match": float(any(y in doc.period_years for y in q.years)),
+                    "period_wrong": float(bool(q.years) and not any(y in doc.period_years for y in q.years)),
+                }
+                if "sentence" in families:
+                    out.append(Option("sentence", base | self._sentence_features(q, sentence, doc.text), hit,
+                                      sentence, None))
+                figures = [c for c in sentence.candidates if c.kind in NUMERIC]
+                for c in sentence.candidates:
+                    if c.kind not in wanted:
+                        continue
+                    if c.kind in NUMERIC:
+                        family, extra = "figure", self._figure_features(q, c, figures, sentence, doc.text, match)
+                    elif c.kind == "date":
+                        family, extra = "date", self._date_features(q, c, match)
+                    else:
+                        family, extra = "name", self._name_features(q, c, doc.text, match)
+                    if vector is not None and getattr(self, "phrase_encoder", None) is not None:
+                        extra["phrase_cos"] = float(self._phrase_vector(doc.text, c) @ vector)
+                    out.append(Option(family, base | extra, hit, sentence, c))
+        _mark_agreement(out)
+        return out
+
+    @functools.lru_cache(maxsize=100000)
+    def _phrase_vector(self, text: str, c: Candidate) -> np.ndarray:
+        from qa.extract import phrase
+        return self.phrase_encoder.encode([phrase(text, c)])[0]
+
+    def _matcher(self, q: QueryAnalysis):
+        """A function: terms -> the idf-weighted share of the question's target they hold
+        (a synonym counts as the word)."""
+        target = list(q.target)
+        weights = [self._idf.get(t, self._default_idf) for t in target]
+        total = sum(weights) or 1.0
+        alternatives = [(t, *SYNONYMS.get(t, ())) for t in target]
+
+        def match(terms) -> float:
+            return sum(w for w, alts in zip(weights, alternatives) if any(a in terms for a in alts)) / total
+
+        return match
+
+    @staticmethod
+    def _figure_features(q: QueryAnalysis, c: Candidate, figures: list[Candidate], sentence: SentenceCandidates,
+                         text: str, match) -> dict[str, float]:
+        near = set(c.after[:3])
+        elsewhere = set().union(*(set(o.after[:3]) for o in figures if o is not c))
+        head = q.head[-1] if q.head else None
+        head_words = {head, *SYNONYMS.get(head, ())} if head else set()
+        value = c.value
+        numbers = {float(n) for n in q.numbers if _is_float(n)}
+        f = {
+            "after_near": match(near),
+            "after_far": match(set(c.after[3:])),
+            "before_near": match(set(c.before[-3:])),
+            "before_far": match(set(c.before[:-3])),
+            "after_unique": match(near - elsewhere),
+            "head_first": float(bool(head_words & set(c.after[:2]))),
+            "head_before": float(bool(head_words & set(c.before[-3:]))),
+            "head_all": float(len(q.head) > 1 and set(q.head) <= set(c.after[: len(q.head) + 1])),
+            "measure_before": float(head in MEASURES and bool(head_words & set(c.before[-4:]))),
+            "reference": float(c.reference),
+            "part_specific": match(c.own),
+            "total": float(c.total),
+            "total_shadowed": match(c.parts_own),
+            "how_many_of_part": float(c.part and q.subset),
+            "row_number": float(bool(c.context) and any(n in c.before for n in q.numbers)),
+            "table": float(bool(c.context)),
+            "row_match": match(set(c.before)) if c.context else 0.0,
+            "column_match": match(set(c.after)) if c.context else 0.0,
+            "secondary": float(c.secondary and not (q.wants_usd and c.unit == "USD")),
+            "part": float(c.part),
+            "denominator": float(c.denominator),
+            "first": float(c.first),
+            "word": float(c.word),
+            "tiny": float(c.word and value is not None and value < 3),
+            "modifier": float(c.modifier),
+            "kind_exact": float(c.kind == q.kind),
+            "currency": float(c.kind == "money" and (c.unit == "USD") == q.wants_usd),
+            "change": float(q.change and bool(CHANGE_WORDS & (set(c.before) | set(c.after[:2])))),
+            "range": float(" to " in text[c.start : c.end]),
+            "in_question": float(value in numbers),
+            "shared_number": float(bool(numbers - {value}) and any(
+                o.value in numbers for o in sentence.candidates if o is not c and o.value is not None)),
+        }
+        if c.context:  # a table cell: its row label and column header are not prose windows
+            for key in ("after_near", "after_far", "before_near", "before_far", "after_unique", "head_first",
+                        "head_before", "head_all", "measure_before"):
+                f[key] = 0.0
+        f.update(_year_features(q, c))
+        return f
+
+    @staticmethod
+    def _date_features(q: QueryAnalysis, c: Candidate, match) -> dict[str, float]:
+        return {
+            "after_near": match(set(c.after[:3])),
+            "before_near": match(set(c.before[-3:])),
+            "full_date": float(not c.secondary and c.year is not None),
+            "bare_year": float(c.secondary),
+            "year_match": float(c.year in q.years) if q.years else 0.0,
+            "year_wrong": float(bool(q.years) and c.year not in q.years),
+        }
+
+    @staticmethod
+    def _name_features(q: QueryAnalysis, c: Candidate, text: str, match) -> dict[str, float]:
+        name = text[c.start : c.end]
+        stems = set(analyze(name))
+        return {
+            "after_near": match(set(c.after[:3])),
+            "before_near": match(set(c.before[-3:])),
+            "type_noun": float(bool(stems & set(q.type_terms))),
+            "agency": float(bool(AGENCY.search(name))),
+            "in_question": len(stems & set(q.terms)) / len(stems) if stems else 1.0,
+            "acronym": float(bool(re.fullmatch(r"(?:the )?[A-Z][A-Z0-9-]+", name))),
+            "words": min(1.0, len(name.split()) / 6),
+        }
+
+    @staticmethod
+    def _sentence_features(q: QueryAnalysis, sentence: SentenceCandidates, text: str) -> dict[str, float]:
+        years = {c.year for c in sentence.candidates if c.kind == "date" and c.year}
+        commas = text.count(",", sentence.span.start, sentence.span.end)
+        return {
+            "year_match": float(bool(set(q.years) & years)),
+            "year_wrong": float(bool(q.years) and bool(years) and not set(q.years) & years),
+            "negative_yesno": float(sentence.negative and q.kind == "yesno"),
+            "negative_other": float(sentence.negative and q.kind != "yesno"),
+            "negation_yesno": float(q.kind == "yesno" and bool(NEGATION.search(text, sentence.span.start, sentence.span.end))),
+            "list_commas": float(q.kind == "list") * min(1.0, commas / 3),
+            "figure_question": float(q.kind == "figure"),
+            "length": min(1.0, (sentence.span.end - sentence.span.start) / 400),
+        }
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def read(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> Reading:
+        if not hits:
+            return Reading(None, "no passage in the reports matches the question")
+        if q.kind == "definition" and q.acronym:
+            expansion = self._expansion(q.acronym, hits)
+            if expansion:
+                return Reading(expansion, None)
+        options = self.options(q, hits, vector)
+        if not options:
+            return Reading(None, self._nothing(q, hits, vector))
+        options = [replace(o, probability=p) for o, p in zip(options, marginal(options, self.model.probabilities(options)))]
+        best = max(options, key=lambda o: (o.probability, -o.hit.rank))
+        answer = self._answer(best)
+        if best.probability < self.model.threshold:
+            where = f"{self.index.documents[answer.doc_id].title}, {best.hit.chunk.section_label}"
+            return Reading(None, f"not confident enough: the best candidate, “{_short(answer.text)}” in {where}, "
+                                 f"has confidence {best.probability:.2f} (below {self.model.threshold:.2f})")
+        if best.candidate is not None and best.candidate.kind in NUMERIC:
+            answer = replace(answer, alternatives=tuple(self._alternatives(best, options)))
+        return Reading(answer, None)
+
+    def _nothing(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> str:
+        """The reason there is no candidate: what the passages hold instead, if anything."""
+        kind = _KIND_NAMES.get(q.kind, "answer")
+        published = {d.report_year for d in self.index.documents.values()}
+        if q.report_years and not set(q.report_years) & published:
+            years = ", ".join(map(str, q.report_years))
+            return f"the corpus holds no report published in {years}"
+        others = [o for o in self.all_options(q, hits, vector) if o.candidate is not None and o.candidate.kind in NUMERIC]
+        if q.years and others:
+            asked = " or ".join(map(str, q.years))
+            found = sorted({o.candidate.year for o in others if o.candidate.year is not None})
+            if found:
+                return (f"the passages found give no {kind} for {asked}; they speak of "
+                        f"{', '.join(map(str, found[-4:]))}")
+        return f"the passages found hold no {kind} for this question"
+
+    def _alternatives(self, best: Option, options: list[Option]) -> list[Answer]:
+        """The best figure of each other report for the same kind and year, when it differs."""
+        out, seen = [], {best.hit.chunk.doc_id}
+        c = best.candidate
+        for o in sorted(options, key=lambda o: -o.probability):
+            other, doc = o.candidate, o.hit.chunk.doc_id
+            if other is None or doc in seen or other.kind != c.kind or other.secondary:
+                continue
+            if other.year != c.year or other.value == c.value or o.probability < self.model.threshold / 2:
+                continue
+            seen.add(doc)
+            out.append(self._answer(o))
+            if len(out) == 3:
+                break
+        return out
+
+    def _expansion(self, acronym: str, hits: list[Hit]) -> Answer | None:
+        """'What does UDAVIT stand for': the name written before "(UDAVIT)" in a passage."""
+        word = r"(?:[A-ZÁÉÍÓÚÑ][\w’'-]*|of|and|for|the|against|in|on|de|y)"
+        pattern = re.compile(rf"({word}(?:[ \t]+(?:{word}|[\d–-]+))*)\s*\({re.escape(acronym)}\)")
         for hit in hits[:READ_DEPTH]:
             text = self.index.documents[hit.chunk.doc_id].text
-            for span in hit.chunk.sentences:
-                overlap = len(terms & set(analyze(text[span.start : span.end])))
-                key = (overlap, -hit.rank)
-                if best is None or key > best[0]:
-                    best = (key, hit, span)
-        if best is None or not terms or best[0][0] == 0:
-            return Reading(None, "no passage in the reports matches the question")
-        (overlap, _), hit, span = best
-        doc = self.index.documents[hit.chunk.doc_id]
-        sentence = doc.text[span.start : span.end]
-        answer = Answer(
-            text=sentence, value=None, unit=None, confidence=overlap / len(terms),
-            chunk_id=hit.chunk.id, doc_id=doc.id, source=doc.source,
-            char_start=span.start, char_end=span.end, sentence=sentence,
-            sentence_start=span.start, sentence_end=span.end,
+            for m in pattern.finditer(text, hit.chunk.char_start, hit.chunk.char_end):
+                a, b = m.span(1)
+                name = text[a:b]
+                possessive = max(name.rfind("’s "), name.rfind("'s "))
+                if possessive >= 0:
+                    a += possessive + 3
+                while text[a:b].split(" ", 1)[0].lower() in ("the", "of", "and"):
+                    a += len(text[a:b].split(" ", 1)[0]) + 1
+                row = self._rows[hit.chunk.id]
+                sentence = next((s for s in self._sentences(row) if s.span.start <= a < s.span.end), None)
+                if sentence is not None:
+                    option = Option("name", {}, hit, sentence, Candidate(kind="name", start=a, end=b), 0.9)
+                    return self._answer(option)
+        return None
+
+    # -- records ------------------------------------------------------------------------------
+
+    def _answer(self, o: Option) -> Answer:
+        doc = self.index.documents[o.hit.chunk.doc_id]
+        span = o.sentence.span
+        c = o.candidate
+        start, end = (c.start, c.end) if c is not None else (span.start, span.end)
+        return Answer(
+            text=doc.text[start:end],
+            value=c.value if c is not None else None,
+            unit=c.unit if c is not None else None,
+            confidence=o.probability,
+            chunk_id=o.hit.chunk.id,
+            doc_id=doc.id,
+            source=doc.source,
+            char_start=start,
+            char_end=end,
+            sentence=doc.text[span.start : span.end],
+            sentence_start=span.start,
+            sentence_end=span.end,
+            year=c.year if c is not None else None,
         )
-        return Reading(answer, None)
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _year_features(q: QueryAnalysis, c: Candidate) -> dict[str, float]:
+    f = {"year_stated": 0.0, "year_sentence": 0.0, "year_period": 0.0, "year_other_asked": 0.0, "year_wrong": 0.0,
+         "year_unknown": 0.0, "no_year_asked": float(not q.years)}
+    if q.years:
+        if c.year == q.year:
+            f["year_stated" if c.year_stated else "year_sentence" if c.year_source == "sentence" else "year_period"] = 1.0
+        elif c.year in q.years:
+            f["year_other_asked"] = 1.0
+        elif c.year is not None:
+            f["year_wrong"] = 1.0
+        else:
+            f["year_unknown"] = 1.0
+    return f
+
+
+def answer_key(option: Option) -> tuple:
+    """What two options must share to be the same answer: a figure's value and year, a name's or
+    date's text, a sentence's place."""
+    c = option.candidate
+    if c is None:
+        return ("sentence", option.hit.chunk.doc_id, option.sentence.span.start)
+    if c.kind in NUMERIC:
+        return ("figure", c.value, c.year)
+    return (c.kind, option.hit.chunk.doc_id, c.start)
+
+
+def marginal(options: list[Option], probabilities: np.ndarray) -> list[float]:
+    """Each option's confidence: the probability of its answer, summed over every option that
+    gives the same answer (the same figure found in two passages is one answer)."""
+    totals: dict[tuple, float] = {}
+    keys = [answer_key(o) for o in options]
+    for key, p in zip(keys, probabilities):
+        totals[key] = totals.get(key, 0.0) + float(p)
+    return [totals[key] for key in keys]
+
+
+def _mark_agreement(options: list[Option]) -> None:
+    """A figure another report gives too (same value and year) is more likely right."""
+    by_value: dict[tuple, set[str]] = {}
+    for o in options:
+        if o.candidate is not None and o.candidate.value is not None:
+            by_value.setdefault((o.candidate.value, o.candidate.year), set()).add(o.hit.chunk.doc_id)
+    for o in options:
+        if o.family == "figure":
+            o.features["agree"] = float(len(by_value.get((o.candidate.value, o.candidate.year), ())) > 1)
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -9,7 +9,7 @@ gains ``year_boost`` on the normalized fused score; a passage from a report the 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -104,6 +104,17 @@ class Searcher:
             best = max(best, 0.5 * (y in self._printed[row]) + 0.5 * (y in self._period[row]))
         return best
 
+    def report_years(self, analysis: QueryAnalysis) -> QueryAnalysis:
+        """A year that is no report's period but is a report's year names the report:
+        "(2023 TIP)", "in the 2006 report"."""
+        periods = {y for d in self.index.documents.values() for y in d.period_years}
+        published = {d.report_year for d in self.index.documents.values()}
+        moved = tuple(y for y in analysis.years if y not in periods and y in published)
+        if not moved:
+            return analysis
+        return replace(analysis, years=tuple(y for y in analysis.years if y not in moved),
+                       report_years=tuple(dict.fromkeys(analysis.report_years + moved)))
+
     def dense_scores(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """Dense score of chunks: cosine of the chunk plus the best cosine of one of its sentences
         (a passage is as relevant as its best sentence; the chunk vector alone blurs it)."""
@@ -139,7 +150,7 @@ class Searcher:
             raise QueryError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        analysis = analyze_query(query)
+        analysis = self.report_years(analyze_query(query))
         mask = self.mask(filters)
         t1 = time.perf_counter()
         timings["analysis"] = (t1 - t0) * 1000

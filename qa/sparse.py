@@ -53,6 +53,10 @@ class SparseIndex:
             docs.append([self.vocab[t] for t, c in zip(self.indices[lo:hi], self.counts[lo:hi]) for _ in range(c)])
         return docs
 
+    def idf(self) -> dict[str, float]:
+        """Inverse document frequency of every term (rank-bm25's, with its floor for common terms)."""
+        return dict(self._bm25.idf) if self._bm25 is not None else {}
+
     def scores(self, terms: Sequence[str]) -> np.ndarray:
         if self._bm25 is None or not terms:
             return np.zeros(len(self), dtype=np.float64)
