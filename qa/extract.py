@@ -58,7 +58,8 @@ class Candidate:
     unit: str | None = None
     year: int | None = None
     year_source: str = ""  # stated (next to it), sentence (elsewhere in it), column, period (the report's)
-    after: tuple[str, ...] = ()  # stems after it, up to the next figure (what it counts)
+    after: tuple[str, ...] = ()  # stems after it, up to the next figure
+    noun: tuple[str, ...] = ()  # stems of the phrase right after it, up to punctuation (what it counts)
     before: tuple[str, ...] = ()  # stems right before it (at most 3, not past the previous figure)
     context: frozenset[str] = field(default_factory=frozenset)  # row, column and caption of a table cell
     secondary: bool = False  # a conversion in parentheses ("($1,132,940)") or a comparison figure
@@ -190,6 +191,7 @@ def figures_in(text: str, start: int, end: int, period_year: int | None) -> list
         out.append(Candidate(
             kind=kind, start=start + a, end=start + (stop if kind == "count" else b), value=value, unit=unit,
             year=year, year_source=source, after=tuple(_stems(sentence[window_from:next_start])[:8]),
+            noun=_noun(sentence[window_from:next_start]),
             before=tuple(_stems(between)[-6:]), secondary=in_conversion(m) or bool(inside), part=part,
             denominator=bool(previous_end) and bool(re.fullmatch(r"\s*(?:of|out of)\s*", between)),
             first=not previous_end, word=m.group("num")[0].isalpha(),
@@ -210,18 +212,30 @@ def _relate(sentence: str, start: int, out: list[Candidate], parens, conversions
         if c.secondary and not any(x <= c.start - start < y for x, y in conversions):
             before = next((p for p in reversed(main) if p.end <= c.start), None)
             if before is not None:
-                out[i] = c = replace(c, after=tuple(dict.fromkeys(before.after[:3] + c.after)), unit=c.unit or before.unit)
+                out[i] = c = replace(c, after=tuple(dict.fromkeys(before.after[:3] + c.after)),
+                                     noun=c.noun or before.noun, unit=c.unit or before.unit)
         if c.part:
             total = next((p for p in reversed(out[:i]) if not p.part and not p.secondary), None)
             if total is None:
                 continue
             if c.year_source in ("", "period") and total.year_source in ("stated", "sentence"):
                 c = replace(c, year=total.year, year_source=total.year_source)
-            own = frozenset(set(c.after[:3]) - set(total.after[:4]) - set(total.before))
+            own = frozenset(set(c.noun or c.after[:3]) - set(total.noun or total.after[:4]) - set(total.before))
             out[i] = replace(c, specific=bool(own), own=own)
             j = out.index(total)
             out[j] = replace(out[j], total=True, parts_own=out[j].parts_own | own)
     return out
+
+
+_NOUN_END = re.compile(r"[—–,;:()\[\]]|\s-\s|\s(?:to|in|for|from|with|by|at|on|during|under|between|into|after|"
+                       r"before|since|as|who|which|that|were|was|are|is|have|has|had|and)\s", re.IGNORECASE)
+
+
+def _noun(text: str) -> tuple[str, ...]:
+    """Stems of the phrase a figure counts: "28 beds", "865 anti-trafficking operations in 2017"
+    -> anti, traffick, oper; "Thirty-three of these cases resulted ..." -> case, result."""
+    text = re.sub(r"^\s*(?:of|out of)\s+(?:the|these|those|which|whom)?\s*", " ", text)
+    return tuple(_stems(_NOUN_END.split(text + ",", maxsplit=1)[0])[:6])
 
 
 def _year_for(sentence, a, b, years, figure_starts, parens, conversions, inside) -> tuple[int | None, str]:

@@ -52,6 +52,8 @@ STRICT_KINDS = {"count": {"count"}, "money": {"money"}, "percent": {"percent"}}
 AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorate|Police|Congress|Court|Program|"
                     r"Secretariat|Prosecutor|Judiciary|Government|Municipality|UN|Department|Institute|Agency|"
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
+DURATIONS = frozenset({"year", "month", "week", "day", "hour", "minute"})
+DURATION_STEMS = frozenset({"year", "month", "week", "day", "hour", "minut", "term", "sentenc", "penalti", "prison"})
 NEGATION = re.compile(r"\b(?:no|not|never|none|nor|without|pending|lack\w*|fewer|less|yet|neither|failed)\b", re.IGNORECASE)
 _KIND_NAMES = {"count": "count", "money": "amount of money", "percent": "percentage", "date": "date",
                "name": "name", "figure": "figure", "definition": "definition"}
@@ -60,7 +62,7 @@ FEATURES = {
     "figure": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "period_match", "period_wrong",
                "after_near", "after_far", "before_near", "before_far", "after_unique", "head_first", "head_before",
                "head_all", "measure_before", "reference", "part_specific", "total", "total_shadowed",
-               "how_many_of_part", "row_number",
+               "how_many_of_part", "row_number", "duration", "noun_conflict",
                "table", "row_match", "column_match", "year_stated", "year_sentence", "year_period",
                "year_other_asked", "year_wrong", "year_unknown", "no_year_asked", "secondary", "part", "denominator",
                "first", "word", "tiny", "modifier", "kind_exact", "currency", "change", "range", "in_question",
@@ -218,21 +220,21 @@ class Reader:
     @staticmethod
     def _figure_features(q: QueryAnalysis, c: Candidate, figures: list[Candidate], sentence: SentenceCandidates,
                          text: str, match) -> dict[str, float]:
-        near = set(c.after[:3])
-        elsewhere = set().union(*(set(o.after[:3]) for o in figures if o is not c))
+        near = set(c.noun)
+        elsewhere = set().union(*(set(o.noun) for o in figures if o is not c))
         head = q.head[-1] if q.head else None
         head_words = {head, *SYNONYMS.get(head, ())} if head else set()
         value = c.value
         numbers = {float(n) for n in q.numbers if _is_float(n)}
         f = {
             "after_near": match(near),
-            "after_far": match(set(c.after[3:])),
+            "after_far": match(set(c.after) - near),
             "before_near": match(set(c.before[-3:])),
             "before_far": match(set(c.before[:-3])),
             "after_unique": match(near - elsewhere),
-            "head_first": float(bool(head_words & set(c.after[:2]))),
+            "head_first": float(bool(head_words & set(c.noun[:2]))),
             "head_before": float(bool(head_words & set(c.before[-3:]))),
-            "head_all": float(len(q.head) > 1 and set(q.head) <= set(c.after[: len(q.head) + 1])),
+            "head_all": float(len(q.head) > 1 and set(q.head) <= set(c.noun)),
             "measure_before": float(head in MEASURES and bool(head_words & set(c.before[-4:]))),
             "reference": float(c.reference),
             "part_specific": match(c.own),
@@ -240,6 +242,9 @@ class Reader:
             "total_shadowed": match(c.parts_own),
             "how_many_of_part": float(c.part and q.subset),
             "row_number": float(bool(c.context) and any(n in c.before for n in q.numbers)),
+            "noun_conflict": float(bool(q.head) and not c.context and bool(c.noun) and not match(near)
+                                   and not head_words & near),
+            "duration": float((c.unit or "").lower().rstrip("s’'") in DURATIONS and not (set(q.head) & DURATION_STEMS)),
             "table": float(bool(c.context)),
             "row_match": match(set(c.before)) if c.context else 0.0,
             "column_match": match(set(c.after)) if c.context else 0.0,
