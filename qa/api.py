@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
+import anyio.to_thread
 import fastapi_offline
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -53,6 +54,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+THREADS_BESIDES_LIMITED = 16  # worker threads for /documents and the page while every search slot is busy
 STATUS = {NotFound: 404, QueryError: 422, IndexNotFound: 503, IndexMismatch: 503}  # other QAErrors: 500
 
 
@@ -60,15 +62,23 @@ STATUS = {NotFound: 404, QueryError: 422, IndexNotFound: 503, IndexMismatch: 503
 # input and output shapes (the search and ask responses are qa.schema's)
 
 
+def _blank_allowed(schema: dict) -> None:
+    """The OpenAPI schema says what the validator accepts: an empty value ("any", as a blank form
+    field sends it) besides the typed one and null."""
+    schema["anyOf"] = [*schema.get("anyOf", []), {"type": "string", "maxLength": 0}]
+
+
 class Input(BaseModel):
     """Fields shared by /search and /ask, as query parameters (GET) or a JSON object (POST)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    year: int | None = Field(None, ge=1900, le=2100, description="only passages about this year")
+    year: int | None = Field(None, ge=1900, le=2100, description="only passages about this year (empty: any)",
+                             json_schema_extra=_blank_allowed)
     doc: str | None = Field(None, max_length=200, description="only this document (id or file name)")
     section: str | None = Field(None, max_length=200, description="only sections whose path contains this text")
-    kind: Kind | None = Field(None, description="only this kind of publisher")
+    kind: Kind | None = Field(None, description="only this kind of publisher (empty: any)",
+                              json_schema_extra=_blank_allowed)
 
     @field_validator("year", "doc", "section", "kind", mode="before")
     @classmethod
@@ -102,8 +112,14 @@ class AskIn(Input):
     k: int = Field(5, ge=1, description="passages to read, at most max_k (50 by default)")
 
 
+class ErrorItem(BaseModel):
+    loc: list[str] = Field(description="where: query, body or path, then the parameter")
+    msg: str
+
+
 class ErrorOut(BaseModel):
     detail: str = Field(description="what was wrong and how to fix it")
+    errors: list[ErrorItem] | None = Field(None, description="each problem of a 422, one by one")
 
 
 class Health(BaseModel):
@@ -145,6 +161,11 @@ class DocumentText(DocumentOut):
 ERRORS = {
     422: {"model": ErrorOut, "description": "Bad input: the detail says what to change"},
     503: {"model": ErrorOut, "description": "The index is loading or failed to load, or the service is busy"},
+}
+BODY_ERRORS = {
+    **ERRORS,
+    400: {"model": ErrorOut, "description": "The body could not be read (not UTF-8, or nested too deeply)"},
+    413: {"model": ErrorOut, "description": "The body is over max_body_bytes (65,536 by default)"},
 }
 
 
@@ -277,9 +298,17 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
 def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     detail, path = str(exc.detail), request.scope["path"]
     if exc.status_code == 400 and detail == "There was an error parsing the body":
-        detail = f"the body could not be parsed; send a JSON object such as {EXAMPLE_BODY}"
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            detail = f"the body is not UTF-8 text; send a JSON object encoded as UTF-8, such as {EXAMPLE_BODY}"
+        else:  # nested too deeply for the JSON parser, for one
+            detail = f"the body could not be parsed; send a JSON object such as {EXAMPLE_BODY}"
     elif exc.status_code == 404 and detail == "Not Found":
         detail = f"nothing at {path!r}; the API is described at /docs"
+        trimmed = path.rstrip("/")
+        if trimmed != path and trimmed and any(
+            route.matches({**request.scope, "path": trimmed})[0] != Match.NONE for route in request.app.routes
+        ):  # no redirect (it would be built from the Host header): say where to go instead
+            detail = f"nothing at {path!r}; did you mean {trimmed!r}, without the trailing slash?"
     elif exc.status_code == 405:
         methods = sorted({m for r in request.app.routes if isinstance(r, APIRoute)
                           and r.matches(request.scope)[0] != Match.NONE for m in r.methods})
@@ -391,6 +420,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # every admitted search or ask runs in a worker thread: with fewer threads than the limit
+        # admits, the requests over the thread count would wait in a queue instead of getting a 503
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.max_concurrency + THREADS_BESIDES_LIMITED)
         app.state.loader.start()
         yield
 
@@ -401,6 +434,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                     "reports on Peru. Every char_start/char_end points into the report's raw file.",
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,  # a 404 that says where to go, not a redirect built from the Host header
         lifespan=lifespan,
     )
     app.state.loader = Loader(settings, engine)
@@ -430,7 +464,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         """Rank passages for a query, each cited (report, section, offsets)."""
         return _search(params, engine, settings)
 
-    @app.post("/search", response_model=SearchResponse, responses=ERRORS)
+    @app.post("/search", response_model=SearchResponse, responses=BODY_ERRORS)
     def search_post(params: SearchIn, engine: EngineDep, settings: SettingsDep):
         """The same as GET /search, with the parameters as a JSON object."""
         return _search(params, engine, settings)
@@ -440,7 +474,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         """Answer a question: the figure or sentence, cited, or null with the reason."""
         return _ask(params, engine, settings)
 
-    @app.post("/ask", response_model=AskResponse, responses=ERRORS)
+    @app.post("/ask", response_model=AskResponse, responses=BODY_ERRORS)
     def ask_post(params: AskIn, engine: EngineDep, settings: SettingsDep):
         """The same as GET /ask, with the parameters as a JSON object."""
         return _ask(params, engine, settings)

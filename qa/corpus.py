@@ -6,6 +6,7 @@ excluded spans, not removed, so every offset still points into the raw file.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import re
@@ -197,22 +198,63 @@ def load_manifest(path: Path) -> tuple[CorpusSettings, list[tuple[DocumentEntry,
 # documents
 
 
+BOMS = (  # UTF-32 first: its little-endian mark begins with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"), (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+SAVE_AS_UTF8 = "save it as UTF-8 to silence this"
+NOT_TEXT = "convert it to plain text (UTF-8) or remove it"
+
+
+def _controls(text: str) -> int:
+    """Characters that text does not hold: C0 controls but tab and line breaks, DEL, C1 controls."""
+    return sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\r\n\f") or 0x7F <= ord(ch) < 0xA0)
+
+
+def _utf16_without_bom(sample: bytes) -> bool:
+    """Text in UTF-16 (Latin script) without a byte-order mark: every other byte is NUL."""
+    pairs = len(sample) // 2
+    for codec, high in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+        if pairs >= 8 and high[:pairs].count(0) >= pairs * 0.9:
+            text = sample[: pairs * 2].decode(codec, errors="replace")
+            return _controls(text) + text.count("\ufffd") < len(text) * 0.01
+    return False
+
+
 def _decode(data: bytes) -> tuple[str | None, str | None]:
-    """(text, warning) or (None, reason to skip)."""
+    """(text, warning) or (None, reason to skip). UTF-8 is the norm; a byte-order mark, a few
+    damaged bytes in UTF-8 text and legacy 8-bit text are read with a warning that says so."""
     if not data.strip():
-        return None, "the file is empty"
+        return None, "the file is empty; add the report's text or remove the file"
+    for bom, codec, name in BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), f"the file is {name}, not UTF-8; read it as {name} ({SAVE_AS_UTF8})"
+            except UnicodeDecodeError:
+                break
     sample = data[:65536]
     if b"\x00" in sample:
-        return None, "the file is binary (it holds NUL bytes), not text"
+        if _utf16_without_bom(sample):
+            return None, "the file looks like UTF-16 text without a byte-order mark; save it as UTF-8"
+        return None, f"the file is binary (it holds NUL bytes), not text; {NOT_TEXT}"
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
         pass
-    text = data.decode("latin-1")
-    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\r\n\f")
-    if controls > len(text[:65536]) * 0.01:
-        return None, "the file is binary (control characters), not text"
-    return text, "the file is not UTF-8; read it as Latin-1 (save it as UTF-8 to silence this)"
+    escaped = data.decode("utf-8", errors="surrogateescape")
+    bad = sum(1 for ch in escaped if "\udc80" <= ch <= "\udcff")
+    if sum(1 for ch in escaped if ord(ch) > 127) - bad > bad:  # UTF-8 text with a few damaged bytes
+        return data.decode("utf-8", errors="replace"), (
+            f"{bad:,} byte(s) are not valid UTF-8; replaced them with U+FFFD (repair the file to silence this)")
+    for codec, name in (("cp1252", "Windows-1252 (Latin-1)"), ("latin-1", "Latin-1")):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _controls(text[:65536]) > len(text[:65536]) * 0.01:
+            break
+        return text, f"the file is not UTF-8; read it as {name} ({SAVE_AS_UTF8})"
+    return None, f"the file is binary (control characters), not text; {NOT_TEXT}"
 
 
 def boilerplate_spans(text: str, patterns: list[str]) -> tuple[Span, ...]:
@@ -277,16 +319,23 @@ def load_corpus(root: Path, max_bytes: int = 20_000_000) -> Corpus:
     for entry, source, line in todo:
         path = root / source
         if not path.is_file():
-            problems.append(Problem(source, f"{manifest}: line {line}: file {source!r} is missing", True))
+            what = "is not a regular file" if path.exists() else "is missing"
+            problems.append(Problem(source, f"{manifest}: line {line}: file {source!r} {what}; add it to "
+                                    f"{str(root)!r} or remove its [[document]] entry", True))
             continue
-        size = path.stat().st_size
-        if size > max_bytes:
-            problems.append(
-                Problem(source, f"{source}: {size:,} bytes is over the {max_bytes:,}-byte limit; "
-                        "split it or raise QA_MAX_DOCUMENT_BYTES", True)
-            )
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                problems.append(
+                    Problem(source, f"{source}: {size:,} bytes is over the {max_bytes:,}-byte limit; "
+                            "split it or raise QA_MAX_DOCUMENT_BYTES", True)
+                )
+                continue
+            data = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(source, f"{source}: skipped: cannot read it ({exc.strerror or exc}); "
+                                    "check its permissions", True))
             continue
-        data = path.read_bytes()
         text, note = _decode(data)
         if text is None:
             problems.append(Problem(source, f"{source}: skipped: {note}", True))
