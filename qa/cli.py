@@ -11,7 +11,8 @@ import logging
 import os
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 
@@ -104,17 +105,43 @@ def index_cmd(corpus: Path | None, index: Path | None, model: str | None) -> Non
     from qa.engine import build
 
     settings = _settings(corpus=corpus, index=index, model=model)
-    built, loaded = build(settings, load_embedder(settings.model), progress=True)
+    with _held_back("qa.corpus") as held:
+        try:
+            built, loaded = build(settings, load_embedder(settings.model), progress=True)
+        except Exception:  # say what the corpus held (why no file could be indexed), then the error
+            for record in held:
+                click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
+            raise
     manifest = built.manifest
     click.echo(
         f"indexed {len(built.documents)} documents, {len(built.chunks)} chunks in "
         f"{manifest['build_seconds']:.1f} s -> {built.path}"
     )
+    for problem in loaded.problems:
+        if not problem.skipped:
+            click.echo(f"warning: {problem.message}", err=True)
     if loaded.skipped:
-        click.echo(f"partial: {len(loaded.skipped)} file(s) skipped:", err=True)
+        click.echo(f"partial: {len(loaded.skipped)} file(s) skipped, not indexed:", err=True)
         for problem in loaded.skipped:
             click.echo(f"  {problem.message}", err=True)
         sys.exit(EXIT_PARTIAL)
+
+
+@contextmanager
+def _held_back(logger_name: str) -> Iterator[list[logging.LogRecord]]:
+    """A logger's records, collected instead of printed (``qa index`` prints each problem once,
+    with the outcome, after the progress bars)."""
+    logger = logging.getLogger(logger_name)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _print_passages(passages, width: int = 100) -> None:
@@ -234,3 +261,66 @@ def serve(host: str | None, port: int | None, index: Path | None, corpus: Path |
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     click.echo(f"serving on http://{shown}:{settings.port}/ - open it in a browser (the API is described at /docs)")
     uvicorn.run(create_app(settings, engine=engine), host=settings.host, port=settings.port)
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(x.replace("_", "")) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of whole numbers, e.g. 1,8") from None
+    if any(v < 1 for v in values):
+        raise click.BadParameter(f"{text!r}: every number must be at least 1")
+    return values
+
+
+@main.command()
+@index_option
+@click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Corpus directory [default: corpus/].")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("eval/BENCHMARKS.md"), show_default=True,
+              help="The report; benchmarks.png (chart) and benchmarks.json (raw numbers) go next to it.")
+@click.option("--parts", default="build,query,http,scale", show_default=True,
+              help="Which parts to run, comma-separated: build, query, http, scale.")
+@click.option("--queries", type=click.IntRange(1), default=200, show_default=True,
+              help="Gold questions per round (eval/questions.jsonl then eval/heldout.jsonl, cycled).")
+@click.option("--rounds", type=click.IntRange(1), default=3, show_default=True, help="Rounds of the query path.")
+@click.option("--warmup", type=click.IntRange(0), default=20, show_default=True, help="Warm-up questions.")
+@click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
+              help="Torch threads for the query path and the scale probes (qa serve uses 1).")
+@click.option("--http-seconds", type=click.FloatRange(0.1), default=30.0, show_default=True,
+              help="Seconds of load at each concurrency.")
+@click.option("--concurrency", default="1,8", show_default=True, help="HTTP client concurrencies, comma-separated.")
+@click.option("--build-runs", type=click.IntRange(1), default=3, show_default=True,
+              help="Runs of the index build and of the bare encoder.")
+@click.option("--sizes", default="10000,100000,1000000", show_default=True,
+              help="Synthetic corpus sizes in chunks, comma-separated.")
+@click.option("--real-vectors", type=click.IntRange(0), default=10_000, show_default=True,
+              help="Encode synthetic chunks with the model up to this many chunks (random vectors above).")
+@click.option("--scale-queries", type=click.IntRange(1), default=200, show_default=True,
+              help="Questions asked of each synthetic corpus.")
+@json_option
+@handle_errors
+def bench(index, corpus, out, parts, queries, rounds, warmup, threads, http_seconds, concurrency, build_runs, sizes,
+          real_vectors, scale_queries, as_json) -> None:
+    """Measure speed and scale (query path, HTTP, index build, synthetic corpora up to a million
+    chunks) and write eval/BENCHMARKS.md with its chart. The full run takes about half an hour."""
+    from qa.bench import Options, run, write
+
+    chosen = tuple(p.strip() for p in parts.split(",") if p.strip())
+    unknown = set(chosen) - {"build", "query", "http", "scale"}
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown part(s) {', '.join(sorted(unknown)) or '(none)'}; "
+                                 "allowed: build, query, http, scale", param_hint="--parts")
+    settings = _settings(index=index, corpus=corpus)
+    options = Options(index=settings.index, corpus=settings.corpus, out=out, parts=chosen, queries=queries,
+                      rounds=rounds, warmup=warmup, threads=threads, http_seconds=http_seconds,
+                      concurrency=_ints(concurrency), build_runs=build_runs, sizes=_ints(sizes),
+                      real_vectors=real_vectors, scale_queries=scale_queries,
+                      command="qa " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "qa bench")
+    results = run(options, progress=lambda message: click.echo(message, err=True))
+    report, picture = write(results, out)
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+        return
+    for t in results["targets"]:
+        click.echo(f"{t['verdict']:>16}  {t['target']}: {t['measured']}")
+    click.echo(f"report: {report} (chart {picture.name})")

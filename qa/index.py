@@ -8,9 +8,12 @@ Layout of an index directory::
                                   package version, a sha256 per file, and its own checksum
         documents.jsonl           metadata, raw text, boilerplate spans and sections
         chunks.jsonl              chunks with offsets
-        dense.faiss               FAISS index of the chunk vectors
-        sentences.npy             a vector per sentence (table row) of every chunk, in chunk order
-        bm25.npz, bm25.json       BM25 term frequencies, vocabulary and parameters
+        dense.faiss               FAISS index of the chunk vectors (flat; IVF for large corpora)
+        sentences.npy             a vector per sentence (table row) of every chunk, in chunk order;
+                                  read into memory when small, else row by row when a query asks
+                                  (``RowFile``: at a million chunks the file is ~9 GB). float32:
+                                  numpy converts float16 without SIMD, 3-4x slower re-scoring
+        bm25.npz, bm25.json       BM25 term frequencies (term-major), vocabulary and parameters
 
 A build is written to a fresh directory, fsynced, then published by atomically replacing
 ``CURRENT``; a crash mid-build leaves the previous build in place. Loading checks every
@@ -26,6 +29,7 @@ import os
 import shutil
 import time
 import uuid
+import weakref
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,10 +50,12 @@ from qa.sparse import SparseIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: term-major BM25 postings, IVF dense index for large corpora
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 ENCODE_BATCH = 64
+SENTENCE_DTYPE = np.float32
+IN_MEMORY_BYTES = 512 << 20  # larger sentence vector files are read row by row (``RowFile``)
 
 
 @dataclass
@@ -59,7 +65,7 @@ class Index:
     chunks: list[Chunk]
     dense: DenseIndex
     sparse: SparseIndex
-    sentence_vectors: np.ndarray  # (sentences, dim): chunk i's are rows sentence_offsets[i]:[i+1]
+    sentence_vectors: np.ndarray | RowFile  # (sentences, dim): chunk i's are rows sentence_offsets[i]:[i+1]
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
 
@@ -92,7 +98,8 @@ def build_index(corpus: Corpus, embedder: Embedder, settings: ChunkSettings, *, 
     sentences = [documents[c.doc_id].text[s.start : s.end] for c in chunks for s in c.sentences]
     vectors = _encode(embedder, texts, "embedding chunks", progress)
     sentence_vectors = _encode(embedder, sentences, "embedding sentences", progress)
-    sparse = SparseIndex.build([analyze(t) for t in texts])
+    sparse = SparseIndex.build(analyze(t) for t in texts)
+    dense = DenseIndex.build(vectors)
     manifest = {
         "format": FORMAT,
         "package_version": __version__,
@@ -106,10 +113,11 @@ def build_index(corpus: Corpus, embedder: Embedder, settings: ChunkSettings, *, 
             "skipped": [p.source for p in corpus.skipped],
         },
         "chunks": len(chunks),
+        "dense": {"kind": dense.kind},
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
-    return Index(documents, sections, chunks, DenseIndex.build(vectors), sparse, sentence_vectors, manifest)
+    return Index(documents, sections, chunks, dense, sparse, sentence_vectors, manifest)
 
 
 def _encode(embedder: Embedder, texts: list[str], desc: str, progress: bool) -> np.ndarray:
@@ -135,21 +143,24 @@ def _chunk_to_json(chunk: Chunk) -> dict:
     return data
 
 
-def _chunk_from_json(data: dict, text: str) -> Chunk:
+def _chunk_from_json(data: dict, text: str, shared: dict | None = None) -> Chunk:
+    """``shared``: one object for equal values across chunks (document ids, section paths, years,
+    repeated table headers), so a million chunks do not hold a million copies of each."""
+    one = (lambda value: shared.setdefault(value, value)) if shared is not None else (lambda value: value)
     chunk = Chunk(
         id=data["id"],
-        doc_id=data["doc_id"],
+        doc_id=one(data["doc_id"]),
         ordinal=data["ordinal"],
-        section=tuple(data["section"]),
-        kind=data["kind"],
+        section=one(tuple(one(part) for part in data["section"])),
+        kind=one(data["kind"]),
         text=data["text"],
         char_start=data["char_start"],
         char_end=data["char_end"],
         sentences=tuple(Span(s, e) for s, e in data["sentences"]),
-        years=tuple(data["years"]),
+        years=one(tuple(data["years"])),
         tokens=data["tokens"],
         tiktokens=data["tiktokens"],
-        context=data["context"],
+        context=one(data["context"]),
         context_span=Span(*data["context_span"]) if data["context_span"] else None,
     )
     if text[chunk.char_start : chunk.char_end] != chunk.text:
@@ -236,7 +247,7 @@ def save_index(index: Index, root: Path) -> Path:
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as out:
             for chunk in index.chunks:
                 out.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
-        np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
+        np.save(tmp / "sentences.npy", np.asarray(index.sentence_vectors, dtype=SENTENCE_DTYPE), allow_pickle=False)
         files = ["documents.jsonl", "chunks.jsonl", "sentences.npy", *index.dense.save(tmp), *index.sparse.save(tmp)]
         manifest = dict(index.manifest)
         manifest["files"] = {f: _sha256(tmp / f) for f in files}
@@ -269,6 +280,68 @@ def _remove_old_builds(root: Path, keep: str) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # load
+
+
+class RowFile:
+    """The rows of a 2-D ``.npy`` file, read when asked for with ``os.pread``. What is hot stays
+    in the operating system's page cache, outside the process: memory-mapping the file instead
+    would map every row read *and its neighbours* into the service (the kernel's fault-around,
+    64 KB a fault; measured at a million chunks: 7 GB of the 9 GB file resident after some 600
+    searches). Offers what the library uses: ``len``, ``shape``, ``dtype``, a slice of rows,
+    an array of row numbers (one read per run of consecutive rows) and ``np.asarray``."""
+
+    def __init__(self, path: Path):
+        with Path(path).open("rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(handle)
+            offset = handle.tell()
+        if len(shape) != 2 or fortran or dtype.hasobject:
+            raise ValueError(f"{Path(path).name} is not a C-ordered 2-D numeric array")
+        if Path(path).stat().st_size != offset + shape[0] * shape[1] * dtype.itemsize:
+            raise ValueError(f"{Path(path).name} is shorter or longer than its header says")
+        self.shape, self.dtype, self.ndim = shape, dtype, 2
+        self._offset, self._row_bytes = offset, shape[1] * dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        size = (stop - start) * self._row_bytes
+        data = os.pread(self._fd, size, self._offset + start * self._row_bytes) if size else b""
+        if len(data) != size:
+            raise OSError(f"short read of rows {start}:{stop}")
+        return np.frombuffer(data, dtype=self.dtype).reshape(stop - start, self.shape[1])
+
+    def __getitem__(self, key) -> np.ndarray:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            return self._read(start, max(start, stop)) if step == 1 else np.asarray(self)[key]
+        rows = np.asarray(key, dtype=np.int64)
+        if rows.ndim == 0:
+            return self[int(rows) : int(rows) + 1][0]
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError(f"row out of range 0:{len(self)}")
+        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        for a, b in zip([0, *breaks.tolist()], [*breaks.tolist(), len(rows)]):
+            if b > a:
+                out[a:b] = self._read(int(rows[a]), int(rows[b - 1]) + 1)
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        rows = self._read(0, len(self))
+        return rows if dtype is None else rows.astype(dtype)
+
+
+def load_rows(path: Path) -> np.ndarray | RowFile:
+    """An ``.npy`` array of vectors: in memory up to ``IN_MEMORY_BYTES``, else a ``RowFile``."""
+    if path.stat().st_size <= IN_MEMORY_BYTES:
+        return np.load(path, allow_pickle=False)
+    return RowFile(path)
 
 
 def current_build(root: Path) -> Path:
@@ -333,16 +406,18 @@ def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings 
             for line in lines:
                 doc, doc_sections = _document_from_json(json.loads(line))
                 documents[doc.id], sections[doc.id] = doc, doc_sections
+        shared: dict = {}
         with (build / "chunks.jsonl").open(encoding="utf-8") as lines:
-            chunks = [_chunk_from_json(c, documents[c["doc_id"]].text) for c in map(json.loads, lines)]
+            chunks = [_chunk_from_json(c, documents[c["doc_id"]].text, shared) for c in map(json.loads, lines)]
+        del shared
         dense = DenseIndex.load(build)
         sparse = SparseIndex.load(build)
-        sentence_vectors = np.load(build / "sentences.npy", allow_pickle=False)
+        sentence_vectors = load_rows(build / "sentences.npy")
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise IndexMismatch(f"{build} is inconsistent: {exc}") from None
     dim = manifest["model"]["dim"]
     if len(dense) != len(chunks) or len(sparse) != len(chunks) or dense.dim != dim:
         raise IndexMismatch(f"{build}: the dense, sparse and chunk files disagree on the number of chunks")
-    if sentence_vectors.shape != (sum(len(c.sentences) for c in chunks), dim):
+    if sentence_vectors.shape != (sum(len(c.sentences) for c in chunks), dim) or sentence_vectors.dtype != SENTENCE_DTYPE:
         raise IndexMismatch(f"{build / 'sentences.npy'} does not match the chunks")
     return Index(documents, sections, chunks, dense, sparse, sentence_vectors, manifest, build)

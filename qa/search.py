@@ -48,16 +48,25 @@ class Searcher:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        # per-chunk facts as arrays, and per-document ones once per document: a million chunks
+        # must not mean a million Python sets, nor a loop over them for every question
         chunks = index.chunks
-        docs = index.documents
-        self._doc_rows = np.array([list(docs).index(c.doc_id) for c in chunks], dtype=np.int32)
-        self._doc_ids = list(docs)
-        self._kinds = np.array([docs[c.doc_id].kind for c in chunks])
-        self._labels = [c.section_label.lower() for c in chunks]
+        docs = list(index.documents.values())
+        self._doc_ids = [d.id for d in docs]
+        doc_row = {d.id: i for i, d in enumerate(docs)}
+        self._doc_rows = np.array([doc_row[c.doc_id] for c in chunks], dtype=np.int32)
+        self._kinds = np.array([d.kind for d in docs])[self._doc_rows] if docs else np.zeros(0, dtype=str)
+        labels: dict[str, int] = {}
+        self._label_rows = np.array([labels.setdefault(c.section_label.lower(), len(labels)) for c in chunks],
+                                    dtype=np.int32)
+        self._labels = list(labels)  # distinct section labels, lower-cased
         # years each chunk is about: printed in it, or in its report's period
-        self._printed = [set(c.years) for c in chunks]
-        self._period = [set(docs[c.doc_id].period_years) for c in chunks]
-        self._report_year = np.array([docs[c.doc_id].report_year for c in chunks])
+        self._printed = [c.years for c in chunks]
+        self._doc_period = [d.period_years for d in docs]
+        self._periods = {y for d in docs for y in d.period_years}
+        self._published = {d.report_year for d in docs}
+        self._report_year = np.array([d.report_year for d in docs], dtype=np.int32)[self._doc_rows]
+        self._year_rows: dict[int, np.ndarray] = {}
 
     # -- filters ------------------------------------------------------------------------------
 
@@ -89,27 +98,36 @@ class Searcher:
                 raise QueryError(
                     f"no section matches {filters.section!r}; sections: {', '.join(self.section_names())}"
                 )
-            mask &= matches
+            mask &= matches[self._label_rows]
         if filters.year is not None:
-            y = filters.year
-            mask &= np.array([y in p or y in q for p, q in zip(self._printed, self._period)], dtype=bool)
+            mask &= self.about_year(filters.year)
         return mask
+
+    def about_year(self, year: int) -> np.ndarray:
+        """Rows printing ``year`` or from a report whose period holds it (a mask, cached per year)."""
+        rows = self._year_rows.get(year)
+        if rows is None:
+            printed = np.array([year in p for p in self._printed], dtype=bool)
+            in_period = np.array([year in p for p in self._doc_period], dtype=bool)
+            if len(self._year_rows) >= 64:
+                self._year_rows.clear()
+            rows = self._year_rows[year] = printed | in_period[self._doc_rows]
+        return rows
 
     # -- search -------------------------------------------------------------------------------
 
     def year_match(self, row: int, years: tuple[int, ...]) -> float:
         """1 when a question year is printed in the chunk and in its report's period, 0.5 for one."""
         best = 0.0
+        period = self._doc_period[self._doc_rows[row]]
         for y in years:
-            best = max(best, 0.5 * (y in self._printed[row]) + 0.5 * (y in self._period[row]))
+            best = max(best, 0.5 * (y in self._printed[row]) + 0.5 * (y in period))
         return best
 
     def report_years(self, analysis: QueryAnalysis) -> QueryAnalysis:
         """A year that is no report's period but is a report's year names the report:
         "(2023 TIP)", "in the 2006 report"."""
-        periods = {y for d in self.index.documents.values() for y in d.period_years}
-        published = {d.report_year for d in self.index.documents.values()}
-        moved = tuple(y for y in analysis.years if y not in periods and y in published)
+        moved = tuple(y for y in analysis.years if y not in self._periods and y in self._published)
         if not moved:
             return analysis
         return replace(analysis, years=tuple(y for y in analysis.years if y not in moved),
@@ -122,9 +140,14 @@ class Searcher:
             return np.zeros(0, dtype=np.float32)
         chunk = self.index.dense.vectors(rows) @ vector
         offsets = self.index.sentence_offsets
-        best = np.array([
-            (self.index.sentence_vectors[offsets[r] : offsets[r + 1]] @ vector).max(initial=-1.0) for r in rows
-        ], dtype=np.float32)
+        starts, lengths = offsets[rows], offsets[rows + 1] - offsets[rows]
+        firsts = np.cumsum(lengths) - lengths  # where each chunk's sentences begin in ``cosines``
+        # one gather and one product for every sentence of every candidate, then a max per chunk
+        cosines = self.index.sentence_vectors[np.repeat(starts - firsts, lengths) + np.arange(lengths.sum())] @ vector
+        best = np.full(len(rows), -1.0, dtype=np.float32)
+        some = lengths > 0
+        if some.any():
+            best[some] = np.maximum(np.maximum.reduceat(cosines, firsts[some]), -1.0)
         return chunk + best
 
     def steer(self, fused: dict[int, float], analysis: QueryAnalysis) -> dict[int, float]:

@@ -30,14 +30,33 @@ def test_query_years_steer_instead_of_matching():
 
 
 def test_bm25_scores_equal_rank_bm25_on_the_same_tokens(corpus, tmp_path):
+    """Our BM25 is rank-bm25's BM25Okapi bit for bit (same operations in the same order), saved
+    and loaded; rank-bm25 stays the reference."""
     docs = [analyze(d.text[i : i + 700]) for d in corpus.documents for i in range(0, len(d.text), 700)]
     ours = SparseIndex.build(docs)
     ours.save(tmp_path)
     loaded = SparseIndex.load(tmp_path)
     reference = BM25Okapi(docs)
-    for query in ["shelter beds 2016", "MIMP budget implemented soles", "convicted traffickers", "zzz unknown"]:
+    assert loaded.idf() == reference.idf and BM25Okapi(loaded.documents()).idf == reference.idf
+    for query in ["shelter beds 2016", "MIMP budget implemented soles", "convicted traffickers", "zzz unknown",
+                  "trafficking victims in Peru, victims again"]:
         terms = analyze(query)
-        np.testing.assert_allclose(loaded.scores(terms), reference.get_scores(terms), rtol=1e-12)
+        np.testing.assert_array_equal(loaded.scores(terms), reference.get_scores(terms))
+
+
+def test_bm25_equals_rank_bm25_on_random_corpora():
+    """Repeated query terms, terms in most documents (rank-bm25's epsilon floor), empty documents."""
+    rng = np.random.default_rng(11)
+    words = [f"w{i}" for i in range(40)]
+    for size in (1, 2, 7, 300):
+        docs = [list(rng.choice(words[: rng.integers(1, 40)], rng.integers(0, 30), p=None)) for _ in range(size)]
+        docs[0] = ["w0"] * 5 + docs[0]
+        ours, reference = SparseIndex.build(iter(docs)), BM25Okapi(docs)
+        assert ours.idf() == reference.idf
+        for _ in range(10):
+            query = list(rng.choice(words + ["unknown"], rng.integers(1, 8)))
+            np.testing.assert_array_equal(ours.scores(query), reference.get_scores(query))
+    assert len(SparseIndex.build([])) == 0 and SparseIndex.build([[], []]).scores(["w0"]).tolist() == [0.0, 0.0]
 
 
 def test_faiss_equals_brute_force_numpy():
