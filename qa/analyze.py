@@ -136,6 +136,7 @@ class QueryAnalysis:
     synonyms: tuple[str, ...] = ()  # stems the reports may use for the target's words
     numbers: tuple[str, ...] = ()  # figures the question itself gives (not years)
     subset: bool = False  # "how many of the X ...": a part of a larger figure
+    names: tuple[tuple[str, ...], ...] = ()  # stems of each name the question gives ("Public Ministry", "MIMP")
 
     @property
     def year(self) -> int | None:
@@ -174,6 +175,8 @@ def answer_kind(question: str) -> AnswerKind:
     if re.search(rf"^who\b|\bwho (?:is|are|was|were|leads?|led|runs?|heads?|remained)\b|"
                  rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_NAME_NOUNS})\b|\btier\b|\blead agency\b", f):
         return "name"
+    if money and re.match(r"(?:what|how)\b", f) and not re.search(r"\b(?:on|for)\W*$", f):
+        return "money"  # "what did MIMP spend on victims in 2016"; not "what did it spend its budget on"
     if re.search(r"^(?:what|which|where|how|why|who|in what|on what|to what|to which)\b", f):
         return "sentence"
     if re.search(r"\bshare of\b", f):
@@ -236,8 +239,25 @@ def analyze_query(question: str) -> QueryAnalysis:
         change=bool(set(terms) & CHANGE_WORDS) or "by how much" in folded,
         acronym=acronym.group(1) if acronym else None,
         type_terms=_type_terms(question),
+        names=_names(question),
         subset=bool(re.search(r"\b(?:how many|what number|what share|what proportion) of\b|^of the\b", folded)),
     )
+
+
+_GENERIC_NAMES = frozenset({"tip", "peru", "peruvian", "us", "u.s", "state", "department", "report", "ngo", "the"})
+
+
+def _names(question: str) -> tuple[tuple[str, ...], ...]:
+    """Each run of capitalized words or acronym after the first word ("Public Ministry", "MIMP")."""
+    names = []
+    pattern = r"\b((?:[A-Z][\w’'-]*)(?:\s+(?:of|and|for|the|de)?\s*[A-Z][\w’'-]*)*)"
+    for match in re.finditer(pattern, question):
+        if match.start() == 0 and not re.match(r"[A-Z][A-Z0-9-]+\b", question):
+            continue  # a capitalized first word is not a name, an acronym is
+        stems = tuple(t for t in analyze(match.group(1)) if t not in _GENERIC_NAMES and not t[0].isdigit())
+        if stems:
+            names.append(stems)
+    return tuple(dict.fromkeys(names))
 
 
 def _kind(question: str) -> AnswerKind:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -82,6 +83,8 @@ def filter_options(func: Callable) -> Callable:
 def main() -> None:
     """Question answering over reports on human trafficking in Peru: cited passages and
     extractive answers."""
+    if hasattr(signal, "SIGPIPE"):  # `qa search ... | head` ends quietly, as other command-line tools do
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("qa").setLevel(logging.INFO)
     for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
@@ -197,7 +200,8 @@ def ask(question, k, year, doc, section, kind, index, as_json) -> None:
     if answer is None:
         click.echo(f"The reports do not say: {response.reason}")
     else:
-        click.echo(f"Answer: {answer.text}  (confidence {answer.confidence:.2f})")
+        shown = answer.text if not answer.unit or answer.unit in answer.text else f"{answer.text} {answer.unit}"
+        click.echo(f"Answer: {shown}  (confidence {answer.confidence:.2f})")
         click.echo(f"  from {answer.title} — {answer.section} ({answer.source} {answer.char_start}:{answer.char_end})")
         click.echo(textwrap.indent(textwrap.fill(" ".join(answer.sentence.split()), 96), "  > "))
         for alt in answer.alternatives:

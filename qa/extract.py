@@ -427,12 +427,3 @@ def sentence_candidates(text: str, chunk: Chunk, period_year: int | None) -> lis
         out.append(SentenceCandidates(span, terms, tuple(found), bool(_NEGATIVE.search(sentence))))
     return out
 
-
-def phrase(text: str, c: Candidate) -> str:
-    """A candidate with the words that say what it is: a figure with what it counts, a table
-    cell with its row, column and caption, a name or date with its neighbours."""
-    if c.context:
-        return " ".join([*c.before, *c.after]) + " " + text[c.start : c.end]
-    left = text[max(0, c.start - 60) : c.start].split()[-5:]
-    right = text[c.end : c.end + 90].split()[:9]
-    return " ".join([*left, text[c.start : c.end], *right])

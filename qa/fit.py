@@ -34,7 +34,8 @@ class Example:
     question: GoldQuestion
     options: list[Option]
     labels: list[bool]
-    direct: bool | None = None  # answered outside the model (an acronym's expansion): right or not
+    direct: bool | None = None
+    abstained: bool = False  # settled with no answer  # settled outside the model (Reader.settle): answered right, or not
 
 
 def collect(engine: Engine, questions: list[GoldQuestion], k: int = 5) -> list[Example]:
@@ -43,11 +44,11 @@ def collect(engine: Engine, questions: list[GoldQuestion], k: int = 5) -> list[E
         where = locate(question, engine)
         result = engine.search(question.question, k)
         q = result.analysis
-        if q.kind == "definition" and q.acronym:
-            expansion = engine.reader._expansion(q.acronym, result.hits)
-            if expansion is not None:
-                examples.append(Example(question, [], [], answer_correct(question, where, expansion)))
-                continue
+        settled = engine.reader.settle(q, result.hits)
+        if settled is not None:
+            right = answer_correct(question, where, settled.answer) if settled.answer else False
+            examples.append(Example(question, [], [], right if settled.answer else None, settled.answer is None))
+            continue
         options = engine.reader.options(q, result.hits, result.query_vector)
         labels = [question.answerable and answer_correct(question, where, engine.reader._answer(o)) for o in options]
         examples.append(Example(question, options, labels))
@@ -61,7 +62,7 @@ def _design(examples: list[Example]) -> tuple[list[str], list[tuple[np.ndarray, 
     index = {c: i for i, c in enumerate(columns)}
     data = []
     for ex in examples:
-        if ex.direct is not None:
+        if ex.direct is not None or ex.abstained:
             continue
         rows = np.zeros((len(ex.options) + 1, len(columns)))
         for i, option in enumerate(ex.options):
@@ -109,7 +110,7 @@ def _best(example: Example, model: Model) -> tuple[float, bool]:
     """The confidence and correctness of the answer the reader would give."""
     if example.direct is not None:
         return 0.9, example.direct
-    if not example.options:
+    if example.abstained or not example.options:
         return 0.0, False
     probabilities = marginal(example.options, model.probabilities(example.options))
     best = max(range(len(example.options)), key=lambda i: (probabilities[i], -example.options[i].hit.rank))

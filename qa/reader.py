@@ -59,19 +59,19 @@ _KIND_NAMES = {"count": "count", "money": "amount of money", "percent": "percent
                "name": "name", "figure": "figure", "definition": "definition"}
 
 FEATURES = {
-    "figure": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "period_match", "period_wrong",
+    "figure": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "period_match", "period_wrong",
                "after_near", "after_far", "before_near", "before_far", "after_unique", "head_first", "head_before",
                "head_all", "measure_before", "reference", "part_specific", "total", "total_shadowed",
                "how_many_of_part", "row_number", "duration", "noun_conflict",
                "table", "row_match", "column_match", "year_stated", "year_sentence", "year_period",
                "year_other_asked", "year_wrong", "year_unknown", "no_year_asked", "secondary", "part", "denominator",
                "first", "word", "tiny", "modifier", "kind_exact", "currency", "change", "range", "in_question",
-               "shared_number", "agree", "phrase_cos"],
-    "date": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "period_match", "period_wrong", "after_near",
-             "before_near", "full_date", "bare_year", "year_match", "year_wrong", "phrase_cos"],
-    "name": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "period_match", "period_wrong", "after_near",
-             "before_near", "type_noun", "agency", "in_question", "acronym", "words", "phrase_cos"],
-    "sentence": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "period_match", "period_wrong",
+               "shared_number", "agree"],
+    "date": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "period_match", "period_wrong", "after_near",
+             "before_near", "full_date", "bare_year", "year_match", "year_wrong"],
+    "name": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "period_match", "period_wrong", "after_near",
+             "before_near", "type_noun", "agency", "in_question", "acronym", "words"],
+    "sentence": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "period_match", "period_wrong",
                  "year_match", "year_wrong", "negative_yesno", "negative_other", "negation_yesno", "list_commas",
                  "figure_question",
                  "length"],
@@ -128,6 +128,7 @@ class Reader:
         self._rows = {c.id: i for i, c in enumerate(index.chunks)}
         self._period_year = {d.id: d.period[0] if d.period[0] == d.period[1] else None
                              for d in index.documents.values()}
+        self._covered = sorted({y for d in index.documents.values() for y in d.period_years})
         self._idf = index.sparse.idf()
         self._default_idf = max(self._idf.values(), default=1.0)
 
@@ -153,6 +154,12 @@ class Reader:
         c = o.candidate
         if q.years and c is not None and c.kind in NUMERIC and c.year is not None and c.year not in q.years:
             return f"it is about {c.year}"
+        if q.years and c is not None and c.kind in NUMERIC and c.year is None \
+                and not any(y in doc.period_years for y in q.years):
+            return f"its report covers {_spans(list(doc.period_years))}"
+        if (c is not None and q.kind == "count" and (c.unit or "").lower().rstrip("s’'") in DURATIONS
+                and not set(q.head) & DURATION_STEMS):
+            return "it is a length of time, not a count of what was asked"
         return None
 
     def all_options(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> list[Option]:
@@ -177,6 +184,7 @@ class Reader:
                     "rank": 1.0 / hit.rank,
                     "report_match": float(bool(q.report_years) and doc.report_year in q.report_years),
                     "report_mismatch": float(bool(q.report_years) and doc.report_year not in q.report_years),
+                    "names_missing": _names_missing(q, sentence.terms | previous),
                     "period_match": float(any(y in doc.period_years for y in q.years)),
                     "period_wrong": float(bool(q.years) and not any(y in doc.period_years for y in q.years)),
                 }
@@ -193,16 +201,9 @@ class Reader:
                         family, extra = "date", self._date_features(q, c, match)
                     else:
                         family, extra = "name", self._name_features(q, c, doc.text, match)
-                    if vector is not None and getattr(self, "phrase_encoder", None) is not None:
-                        extra["phrase_cos"] = float(self._phrase_vector(doc.text, c) @ vector)
                     out.append(Option(family, base | extra, hit, sentence, c))
         _mark_agreement(out)
         return out
-
-    @functools.lru_cache(maxsize=100000)
-    def _phrase_vector(self, text: str, c: Candidate) -> np.ndarray:
-        from qa.extract import phrase
-        return self.phrase_encoder.encode([phrase(text, c)])[0]
 
     def _matcher(self, q: QueryAnalysis):
         """A function: terms -> the idf-weighted share of the question's target they hold
@@ -312,13 +313,25 @@ class Reader:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def read(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> Reading:
+    def settle(self, q: QueryAnalysis, hits: list[Hit]) -> Reading | None:
+        """A reading decided before any candidate is weighed: no passages, a year no report
+        covers, an acronym spelled out in a passage."""
         if not hits:
             return Reading(None, "no passage in the reports matches the question")
+        uncovered = [y for y in q.years if y not in self._covered and not any(y in h.chunk.years for h in hits)]
+        if q.years and len(uncovered) == len(q.years):
+            return Reading(None, f"no report in the corpus covers {' or '.join(map(str, uncovered))} "
+                                 f"(their figures are for {_spans(self._covered)})")
         if q.kind == "definition" and q.acronym:
             expansion = self._expansion(q.acronym, hits)
             if expansion:
                 return Reading(expansion, None)
+        return None
+
+    def read(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> Reading:
+        settled = self.settle(q, hits)
+        if settled is not None:
+            return settled
         options = self.options(q, hits, vector)
         if not options:
             return Reading(None, self._nothing(q, hits, vector))
@@ -463,6 +476,27 @@ def _mark_agreement(options: list[Option]) -> None:
     for o in options:
         if o.family == "figure":
             o.features["agree"] = float(len(by_value.get((o.candidate.value, o.candidate.year), ())) > 1)
+
+
+def _names_missing(q: QueryAnalysis, terms: frozenset[str]) -> float:
+    """Share of the names the question gives ("Public Ministry", "MIMP") that a sentence (with
+    the one before it) does not mention, synonyms counted."""
+    if not q.names:
+        return 0.0
+    missing = sum(1 for name in q.names if not all(t in terms or any(a in terms for a in SYNONYMS.get(t, ()))
+                                                   for t in name))
+    return missing / len(q.names)
+
+
+def _spans(years: list[int]) -> str:
+    """[2005, 2015, 2016, 2017] -> "2005, 2015-2017"."""
+    runs: list[list[int]] = []
+    for year in years:
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def _short(text: str, limit: int = 120) -> str:

@@ -1,0 +1,112 @@
+"""Answers: question analysis, candidate extraction, and the reader on the shipped corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import CORPUS, GOLD
+from qa.analyze import analyze_query
+from qa.evaluate import evaluate, load_gold
+from qa.extract import figures_in
+from qa.reader import FEATURES, Model
+from qa.schema import ask_response
+
+
+def _figures(sentence: str, period: int | None = None):
+    return [(sentence[c.start : c.end], c.value, c.year, c.kind) for c in figures_in(sentence, 0, len(sentence), period)]
+
+
+@pytest.mark.parametrize("question, kind, years, report_years", [
+    ("how many shelter beds existed in 2016", "count", (2016,), ()),
+    ("what did MIMP spend on victims in 2016", "money", (2016,), ()),
+    ("MIMP 2016 implemented budget", "money", (2016,), ()),
+    ("According to the 2018 TIP report, how many cases ended in a guilty verdict in 2016?", "count", (2016,), (2018,)),
+    ("Were any traffickers convicted in Peru in 2005?", "yesno", (2005,), ()),
+    ("when did prosecutors open the forced labor case", "date", (), ()),
+    ("what does UDAVIT stand for", "definition", (), ()),
+    ("Which ministry reported giving legal aid to trafficking victims?", "name", (), ()),
+    ("Were there more court rulings in 2017 than in 2016? What was the 2016 number?", "figure", (2017, 2016), ()),
+])
+def test_question_analysis(question, kind, years, report_years):
+    q = analyze_query(question)
+    assert (q.kind, q.years, q.report_years) == (kind, years, report_years)
+
+
+def test_two_years_in_one_sentence_give_each_figure_its_year():
+    assert _figures("Police reported conducting 865 anti-trafficking operations in 2017 (764 in 2016), resulting "
+                    "in the arrest of 410 suspected traffickers (427 in 2016).", 2017) == [
+        ("865", 865, 2017, "count"), ("764", 764, 2016, "count"), ("410", 410, 2017, "count"),
+        ("427", 427, 2016, "count")]
+    assert _figures("MIMP dedicated 3,803,270 soles ($1,132,940) to serving trafficking victims in 2016, an increase "
+                    "from 2,764,900 soles ($823,620) in 2015.", 2016) == [
+        ("3,803,270 soles", 3803270, 2016, "money"), ("$1,132,940", 1132940, 2016, "money"),
+        ("2,764,900 soles", 2764900, 2015, "money"), ("$823,620", 823620, 2015, "money")]
+    # a figure without a year of its own speaks for the report's period
+    assert _figures("Thirty-three of these cases resulted in convictions (13 in 2016).", 2017) == [
+        ("Thirty-three", 33, 2017, "count"), ("13", 13, 2016, "count")]
+    # references are not counts; money keeps its currency
+    assert _figures("Article 153 of law 28950 set 7.5 million soles for Tier 2.", None) == [
+        ("7.5 million soles", 7_500_000, None, "money")]
+
+
+def test_the_shipped_weights_fit_the_features():
+    model = Model.load()
+    assert set(model.weights) == {*FEATURES, "null"}
+    for family, names in FEATURES.items():
+        assert set(model.weights[family]) == set(names), family
+    assert 0 < model.threshold < 1
+
+
+def test_shelter_beds_answer_is_28_beds_cited_to_the_2017_report(engine):
+    response = ask_response(engine.ask("how many shelter beds existed in 2016"), engine.index)
+    answer = response.answer
+    assert (answer.value, answer.unit, answer.year) == (28, "beds", 2016)
+    assert (answer.source, answer.report_year, answer.section) == ("000_abe84397df7d8ac3.txt", 2017, "Protection")
+    raw = (CORPUS / answer.source).read_text(encoding="utf-8")
+    assert raw[answer.char_start : answer.char_end] == answer.text == "28"
+    assert raw[answer.sentence_start : answer.sentence_end] == answer.sentence
+    assert answer.confidence >= engine.reader.model.threshold
+
+
+def test_a_year_no_report_covers_gets_no_answer_and_says_why(engine):
+    result = engine.ask("How many people were convicted of human trafficking in Peru in 2019?")
+    assert result.reading.answer is None
+    assert "2019" in result.reading.reason
+
+
+def test_a_report_the_corpus_lacks_gets_no_answer(engine):
+    result = engine.ask("how many victims did the 2012 TIP report count?")
+    assert result.reading.answer is None
+    assert result.reading.reason == "the corpus holds no report published in 2012"
+
+
+def test_money_answer_cites_other_reports_figures_for_the_same_year(engine):
+    answer = engine.ask("how much did MIMP allocate to trafficking victims in 2016").reading.answer
+    assert answer is not None and answer.value is not None and answer.year == 2016
+    for alternative in answer.alternatives:
+        assert alternative.doc_id != answer.doc_id and alternative.year == 2016
+        raw = engine.index.documents[alternative.doc_id].text
+        assert raw[alternative.char_start : alternative.char_end] == alternative.text
+
+
+@pytest.fixture(scope="module")
+def gold_run(engine):
+    return evaluate(engine, load_gold(GOLD), modes=("hybrid",))
+
+
+def test_every_answer_in_the_gold_run_is_its_raw_span(gold_run):
+    texts = {p.name: p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")}
+    answered = 0
+    for line in gold_run.run:
+        for answer in [line["answer"], *(line["answer"] or {}).get("alternatives", [])] if line["answer"] else []:
+            raw = texts[answer["source"]]
+            assert raw[answer["char_start"] : answer["char_end"]] == answer["text"], line["id"]
+            assert raw[answer["sentence_start"] : answer["sentence_end"]] == answer["sentence"], line["id"]
+            assert answer["sentence_start"] <= answer["char_start"] <= answer["char_end"] <= answer["sentence_end"]
+            answered += 1
+        for passage in line["passages"]:
+            assert texts[passage["source"]][passage["char_start"] : passage["char_end"]] == passage["text"]
+    assert answered > len(gold_run.run) / 2
+    json.dumps(gold_run.run)  # the run file is plain JSON
