@@ -22,6 +22,7 @@ checksum and refuses a mismatch with a message naming the file and ``qa index`` 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -30,6 +31,8 @@ import shutil
 import time
 import uuid
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +56,7 @@ log = logging.getLogger(__name__)
 FORMAT = 2  # 2: term-major BM25 postings, IVF dense index for large corpora
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+WRITING = ".writing"
 ENCODE_BATCH = 64
 SENTENCE_DTYPE = np.float32
 IN_MEMORY_BYTES = 512 << 20  # larger sentence vector files are read row by row (``RowFile``)
@@ -239,7 +243,10 @@ def save_index(index: Index, root: Path) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     name = f"build-{stamp}-{uuid.uuid4().hex[:8]}"
     tmp = root / f".tmp-{name}"
-    tmp.mkdir()
+    with _publish_lock(root):  # so that no clean-up sees ``tmp`` before its writer holds the lock
+        tmp.mkdir()
+        writing = (tmp / WRITING).open("a")  # locked while this process writes ``tmp`` (see _remove_old_builds)
+        fcntl.flock(writing, fcntl.LOCK_EX)
     try:
         with (tmp / "documents.jsonl").open("w", encoding="utf-8") as out:
             for doc in index.documents.values():
@@ -256,23 +263,55 @@ def save_index(index: Index, root: Path) -> Path:
         for f in [*files, MANIFEST]:
             _fsync(tmp / f)
         build = root / name
-        os.rename(tmp, build)
-        pointer = root / f".{CURRENT}.{name}"
-        pointer.write_text(name + "\n")
-        _fsync(pointer)
-        os.replace(pointer, root / CURRENT)  # the publish step: atomic
-        _fsync(root)
+        # one publish at a time (`qa serve` building while someone runs `qa index`): the clean-up
+        # after a publish must not remove a build that another publish is about to point CURRENT at
+        with _publish_lock(root):
+            (tmp / WRITING).unlink()
+            os.rename(tmp, build)
+            pointer = root / f".{CURRENT}.{name}"
+            pointer.write_text(name + "\n")
+            _fsync(pointer)
+            os.replace(pointer, root / CURRENT)  # the publish step: atomic
+            _fsync(root)
+            _remove_old_builds(root, keep=name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        writing.close()
     index.manifest, index.path = manifest, build
-    _remove_old_builds(root, keep=name)
     return build
 
 
+def _being_written(tmp: Path) -> bool:
+    try:
+        with (tmp / WRITING).open("r") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:  # no lock file: written by a process that is gone
+        return False
+    return False
+
+
+@contextmanager
+def _publish_lock(root: Path) -> Iterator[None]:
+    """An exclusive lock on ``root/.lock``, released when the holder ends, even by SIGKILL."""
+    with (root / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _remove_old_builds(root: Path, keep: str) -> None:
+    """Builds other than ``keep``, and partial ones left by a killed build (not one still being
+    written: its writer holds the lock on its ``.writing`` file). Called under ``_publish_lock``."""
     for entry in root.iterdir():
-        if entry.name != keep and (entry.name.startswith("build-") or entry.name.startswith(".tmp-build-")):
+        if entry.name != keep and entry.name.startswith("build-"):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(".tmp-build-") and not _being_written(entry):
             shutil.rmtree(entry, ignore_errors=True)
         elif entry.name.startswith(f".{CURRENT}."):
             entry.unlink(missing_ok=True)
@@ -348,6 +387,8 @@ def current_build(root: Path) -> Path:
     root = Path(root)
     pointer = root / CURRENT
     if not pointer.is_file():
+        if root.is_dir() and any(e.name.startswith("build-") for e in root.iterdir()):
+            raise IndexMismatch(f"{pointer} is missing: it names the build to load of those in {str(root)!r}")
         raise IndexNotFound(f"no index in {str(root)!r}")
     name = pointer.read_text(encoding="utf-8", errors="replace").strip()
     build = root / name
@@ -356,8 +397,9 @@ def current_build(root: Path) -> Path:
     return build
 
 
-def read_manifest(root: Path) -> dict:
-    build = current_build(root)
+def read_manifest(root: Path, build: Path | None = None) -> dict:
+    """The manifest of ``build`` (by default the published build in ``root``), checked."""
+    build = build or current_build(root)
     path = build / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -384,8 +426,8 @@ def outdated(manifest: dict, *, model: str | None = None, chunking: ChunkSetting
 
 def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings | None = None) -> Index:
     """Load the published build in ``root``; refuse a corrupted or mismatched one."""
-    manifest = read_manifest(root)
-    build = current_build(root)
+    build = current_build(root)  # once: a publish meanwhile must not mix two builds
+    manifest = read_manifest(root, build)
     files = manifest.get("files", {})
     for name in ("documents.jsonl", "chunks.jsonl", "sentences.npy", "dense.faiss", "bm25.npz", "bm25.json"):
         if name not in files:

@@ -92,10 +92,7 @@ def test_a_damaged_index_file_is_refused_with_the_fix(published, hash_embedder, 
             loaded = load_index(root, model=hash_embedder.name, chunking=ChunkSettings())
         except (IndexMismatch, IndexNotFound) as exc:
             message = str(exc)
-            if name == "CURRENT" and damaged is None:  # no pointer: no published index (index.py names no file)
-                assert message == f"no index in {str(root)!r} (run `qa index` to build it)"
-            else:
-                assert name in message and "run `qa index`" in message, (trial, message)
+            assert name in message and "run `qa index`" in message, (trial, message)
             outcomes["refused"] += 1
         else:
             assert harmless(name, original, damaged), f"trial {trial}: damaged {name} was loaded"
@@ -165,8 +162,6 @@ print("same" if after == before else "different")
 """
 
 
-@pytest.mark.xfail(strict=False, reason="qa/index.py load_index memory-maps sentences.npy: a live build's file "
-                   "truncated in place kills the process with SIGBUS (see the hardening report)")
 def test_a_served_index_survives_its_files_being_damaged_on_disk(published, tmp_path):
     """Once loaded, the service answers from memory: damage to the files on disk afterwards must
     neither kill it nor change its answers (it is refused at the next load)."""

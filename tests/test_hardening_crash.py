@@ -178,11 +178,11 @@ def test_sigkill_mid_build_never_loses_or_corrupts_the_published_index(recorded,
         assert loaded.path == build
         assert results(loaded, embedder) == reference, f"{label}: different results after the kill"
         published_new = build.name != old
-        leftovers = sorted(p.name for p in index.iterdir() if p.name not in (CURRENT, build.name))
+        leftovers = sorted(p.name for p in index.iterdir() if p.name not in (CURRENT, ".lock", build.name))
         states.append((label, "new" if published_new else "old", leftovers))
         # the next publish clears whatever the killed build left behind
         save_index(loaded, index)
-        assert sorted(p.name for p in index.iterdir()) == sorted([CURRENT, current_build(index).name])
+        assert sorted(p.name for p in index.iterdir()) == sorted([".lock", CURRENT, current_build(index).name])
     summary = "\n".join(f"{label}: published {which}; left behind {left}" for label, which, left in states)
     print(summary)
     # the kills landed where they were meant to: before the publish, between rename and publish, after it
@@ -196,9 +196,6 @@ def test_sigkill_mid_build_never_loses_or_corrupts_the_published_index(recorded,
     assert any(any(name.startswith("build-") for name in left) for _, state, left in states if state == "old"), summary
 
 
-@pytest.mark.xfail(strict=False, reason="qa/index.py save_index: the clean-up after a publish removes every other "
-                   "build directory, including one that a concurrent publish is about to point CURRENT at "
-                   "(see the hardening report: a lock around save_index is the fix)")
 def test_two_overlapping_publishes_never_lose_the_index(tmp_path, hash_embedder, corpus):
     """Two builds publishing at once (`qa serve` building while someone runs `qa index`): B has
     renamed its build into place and is about to replace CURRENT when A publishes and cleans up.
