@@ -9,7 +9,8 @@ Layout of an index directory::
         documents.jsonl           metadata, raw text, boilerplate spans and sections
         chunks.jsonl              chunks with offsets
         dense.faiss               FAISS index of the chunk vectors (flat; IVF for large corpora)
-        sentences.npy             a vector per sentence (table row) of every chunk, in chunk order;
+        sentences.npy             a vector per sentence (table row) of every chunk, in chunk order,
+                                  pooled from the chunk's token vectors (one encoder pass);
                                   read into memory when small, else row by row when a query asks
                                   (``RowFile``: at a million chunks the file is ~9 GB). float32:
                                   numpy converts float16 without SIMD, 3-4x slower re-scoring
@@ -53,11 +54,10 @@ from qa.sparse import SparseIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: term-major BM25 postings, IVF dense index for large corpora
+FORMAT = 3  # 2: term-major BM25 postings, IVF for large corpora; 3: sentence vectors pooled in context
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 WRITING = ".writing"
-ENCODE_BATCH = 64
 SENTENCE_DTYPE = np.float32
 IN_MEMORY_BYTES = 512 << 20  # larger sentence vector files are read row by row (``RowFile``)
 
@@ -99,9 +99,15 @@ def build_index(corpus: Corpus, embedder: Embedder, settings: ChunkSettings, *, 
         chunks += chunker.chunk_document(doc, sections[doc.id])
     documents = {doc.id: doc for doc in corpus.documents}
     texts = [c.indexed_text(documents[c.doc_id].title) for c in chunks]
-    sentences = [documents[c.doc_id].text[s.start : s.end] for c in chunks for s in c.sentences]
-    vectors = _encode(embedder, texts, "embedding chunks", progress)
-    sentence_vectors = _encode(embedder, sentences, "embedding sentences", progress)
+    # one pass of the encoder: chunk vectors, and sentence vectors pooled from the same tokens;
+    # a chunk's text ends its indexed text, so its sentences' spans there are shifted by ``lead``
+    spans = []
+    for c, t in zip(chunks, texts):
+        lead = len(t) - len(c.text) - c.char_start
+        spans.append([(s.start + lead, s.end + lead) for s in c.sentences])
+    if progress:
+        log.info("embedding %d chunks and their %d sentences in one pass", len(texts), sum(map(len, spans)))
+    vectors, sentence_vectors = embedder.encode_with_spans(texts, spans, progress=progress)
     sparse = SparseIndex.build(analyze(t) for t in texts)
     dense = DenseIndex.build(vectors)
     manifest = {
@@ -122,16 +128,6 @@ def build_index(corpus: Corpus, embedder: Embedder, settings: ChunkSettings, *, 
         "build_seconds": round(time.perf_counter() - started, 3),
     }
     return Index(documents, sections, chunks, dense, sparse, sentence_vectors, manifest)
-
-
-def _encode(embedder: Embedder, texts: list[str], desc: str, progress: bool) -> np.ndarray:
-    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
-        for start in range(0, len(texts), ENCODE_BATCH):
-            batch = texts[start : start + ENCODE_BATCH]
-            vectors[start : start + len(batch)] = embedder.encode(batch)
-            bar.update(len(batch))
-    return vectors
 
 
 # ---------------------------------------------------------------------------------------------

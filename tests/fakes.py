@@ -24,5 +24,9 @@ class HashEmbedder:
             rows.append(v / np.linalg.norm(v))
         return np.array(rows, dtype=np.float32).reshape(len(texts), self.dim)
 
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
+                          progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        return self.encode(texts), self.encode([t[a:b] for t, ss in zip(texts, spans) for a, b in ss])
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(t.split()) for t in texts]

@@ -94,3 +94,23 @@ def test_weighted_fusion_by_hand():
     assert fusion.ranked(fused)[:2] == [(1, 0.75), (2, pytest.approx(0.625))]
     with pytest.raises(ValueError):
         fusion.weighted(sparse, dense, alpha=2)
+
+
+def test_one_encoder_pass_gives_the_models_vectors_and_pooled_sentence_vectors(embedder):
+    """Chunk vectors from the token pass equal the model's own; a sentence's vector is the mean
+    of its tokens in the passage (close to, not equal to, the sentence encoded alone); a span the
+    encoder's window cut off is encoded on its own."""
+    first = "Authorities identified 1,134 suspected victims in 2016."
+    text = f"Peru - Protection\n{first} The government operated shelters with a total capacity of 28 beds."
+    cut = "word " * 400 + "The last sentence lies past the window."
+    spans = [[(text.index(first), text.index(first) + len(first)), (text.index("The"), len(text))],
+             [(cut.index("The last"), len(cut))]]
+    vectors, pooled = embedder.encode_with_spans([text, cut], spans)
+    assert vectors.shape == (2, embedder.dim) and pooled.shape == (3, embedder.dim)
+    np.testing.assert_allclose(vectors, embedder.encode([text, cut]), atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-5)
+    alone = embedder.encode([first, text[text.index("The"):]])
+    cosines = (pooled[:2] * alone).sum(axis=1)
+    assert (cosines > 0.5).all() and (cosines < 0.999).all(), cosines
+    assert float(pooled[0] @ pooled[1]) < 0.999  # two sentences, two vectors
+    np.testing.assert_allclose(pooled[2], embedder.encode(["The last sentence lies past the window."])[0], atol=1e-5)
