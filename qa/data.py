@@ -17,7 +17,7 @@ MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 KINDS: tuple[Kind, ...] = ("government", "civil society")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     start: int
     end: int
@@ -83,7 +83,7 @@ class Section:
         return " > ".join(self.path)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """A retrievable passage.
 
