@@ -34,10 +34,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa import __version__
 from qa.data import Filters, Kind, Mode
-from qa.engine import AskResult, Engine
+from qa.engine import Engine
 from qa.errors import IndexMismatch, IndexNotFound, NotFound, QAError, QueryError
 from qa.schema import AskResponse, SearchResponse, ask_response, search_response
-from qa.search import SearchResult
 from qa.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from qa.chunking import ChunkSettings
 from qa.corpus import Corpus, load_corpus

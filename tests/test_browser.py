@@ -4,65 +4,24 @@ the cited answer, open the report at the cited span; no console error, no CSP vi
 from __future__ import annotations
 
 import json
-import os
-import socket
-import threading
-import time
-from pathlib import Path
 
 import pytest
-import uvicorn
 
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, RECORD_VIOLATIONS, ROOT
+from hardening import serving
 from qa.api import create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 QUESTION = "how many shelter beds existed in 2016"
-# recorded by the page itself: CSP violations are events, not always console messages
-RECORD_VIOLATIONS = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI}`));
-"""
 
 
 @pytest.fixture(scope="module")
 def server(settings_factory, built_index, engine):
     """The app under uvicorn in a thread, on a free port, with the session's engine."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(settings_factory(index=built_index), engine=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)"
-        if os.environ.get("QA_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{reason}; QA_REQUIRE_BROWSER=1 requires the browser tests")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+    with serving(create_app(settings_factory(index=built_index), engine=engine)) as base:
+        yield base
 
 
 @pytest.fixture()

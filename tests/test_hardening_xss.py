@@ -8,26 +8,17 @@ still never turn text into markup (every piece of service text goes in as a text
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from conftest import RECORD_VIOLATIONS
 from hardening import hash_engine, serving
 from qa.api import SECURITY_HEADERS, create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-RECORD_VIOLATIONS = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI}`));
-"""
 PAYLOADS = [
     "<script>alert('script');window.__xss=1</script>",
     "<img src=x onerror=\"alert('img');window.__xss=1\">",
@@ -80,21 +71,6 @@ def site(tmp_path_factory, hash_embedder):
     assert any("<img src=x" in " ".join(s.path) for s in engine.index.sections["hostile-report"])
     with serving(create_app(engine.settings, engine=engine)) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)"
-        if os.environ.get("QA_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{reason}; QA_REQUIRE_BROWSER=1 requires the browser tests")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 def drive(browser, base: str, *, bypass_csp: bool) -> tuple[list[str], dict]:
