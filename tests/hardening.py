@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -51,3 +52,13 @@ def serving(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a server process: politely, then by force after 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from conftest import CORPUS, ROOT
-from hardening import free_port, scaled, serving
+from hardening import free_port, scaled, serving, stop
 from qa.api import create_app
 
 pytestmark = pytest.mark.slow
@@ -123,7 +123,7 @@ def test_qa_serve_under_overload_stays_up_and_gives_its_memory_back(built_index,
 
         statuses: collections.Counter = collections.Counter()
         health: list[int] = []
-        stop = threading.Event()
+        burst_over = threading.Event()
 
         def client(i: int) -> None:
             with httpx.Client(timeout=120) as session:
@@ -135,7 +135,7 @@ def test_qa_serve_under_overload_stays_up_and_gives_its_memory_back(built_index,
 
         def watch_health() -> None:
             with httpx.Client(timeout=30) as session:
-                while not stop.is_set():
+                while not burst_over.is_set():
                     health.append(session.get(f"{base}/health").status_code)
                     time.sleep(0.05)
 
@@ -145,9 +145,9 @@ def test_qa_serve_under_overload_stays_up_and_gives_its_memory_back(built_index,
             watcher.start()
             with ThreadPoolExecutor(max_workers=24) as pool:
                 list(pool.map(client, range(24)))
-            stop.set()
+            burst_over.set()
             watcher.join(60)
-            stop.clear()
+            burst_over.clear()
             time.sleep(0.5)
             after.append(rss_mb(process.pid))
         print(f"statuses {dict(statuses)}; RSS baseline {baseline:.0f} MB, after each round "
@@ -158,10 +158,5 @@ def test_qa_serve_under_overload_stays_up_and_gives_its_memory_back(built_index,
         assert after[-1] <= after[0] + 20, after  # and no growth from round to round
         assert httpx.get(f"{base}/ask", params={"q": QUESTIONS[0]}, timeout=60).status_code == 200
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop(process)
         log.close()

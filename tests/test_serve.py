@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,14 +10,9 @@ import time
 import httpx
 
 from conftest import CORPUS, ROOT
+from hardening import free_port, stop
 
 QUESTION = "how many shelter beds existed in 2016"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_ok(base: str, process: subprocess.Popen, seconds: float = 120) -> dict:
@@ -58,12 +52,7 @@ def test_qa_serve_answers_over_http(built_index, tmp_path):
         response = httpx.get(f"{base}/search", params={"q": "beds", "k": 0}, timeout=60)
         assert response.status_code == 422 and response.json()["detail"].startswith("query parameter 'k'")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop(process)
     assert f"serving on {base}/ - open it in a browser" in log.read_text()
 
 
