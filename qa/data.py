@@ -120,6 +120,7 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Hit:
+    row: int  # the chunk's position in the index
     chunk: Chunk
     score: float
     rank: int
@@ -136,18 +137,6 @@ class Filters:
 
     def is_empty(self) -> bool:
         return self.year is None and self.doc is None and self.section is None and self.kind is None
-
-
-@dataclass(frozen=True)
-class Citation:
-    chunk_id: str
-    doc_id: str
-    source: str
-    title: str
-    report_year: int
-    section: str
-    char_start: int
-    char_end: int
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import numpy as np
 
 from qa.engine import Engine
 from qa.evaluate import GoldQuestion, answer_correct, load_gold, locate
-from qa.reader import FEATURES, Model, Option, marginal
+from qa.reader import FEATURES, Model, Option, best_option, marginal
 from qa.settings import Settings
 
 L2 = 0.3
@@ -113,7 +113,7 @@ def _best(example: Example, model: Model) -> tuple[float, bool]:
     if example.abstained or not example.options:
         return 0.0, False
     probabilities = marginal(example.options, model.probabilities(example.options))
-    best = max(range(len(example.options)), key=lambda i: (probabilities[i], -example.options[i].hit.rank))
+    best = best_option(example.options, probabilities)
     return float(probabilities[best]), example.labels[best]
 
 

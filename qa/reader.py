@@ -125,7 +125,6 @@ class Reader:
     def __init__(self, index: Index, model: Model | None = None):
         self.index = index
         self.model = model or Model.load()
-        self._rows = {c.id: i for i, c in enumerate(index.chunks)}
         self._period_year = {d.id: d.period[0] if d.period[0] == d.period[1] else None
                              for d in index.documents.values()}
         self._covered = sorted({y for d in index.documents.values() for y in d.period_years})
@@ -168,7 +167,7 @@ class Reader:
         match = self._matcher(q)
         out: list[Option] = []
         for hit in hits[:READ_DEPTH]:
-            row = self._rows[hit.chunk.id]
+            row = hit.row
             sentences = self._sentences(row)
             start = self.index.sentence_offsets[row]
             vectors = self.index.sentence_vectors[start : start + len(sentences)]
@@ -332,11 +331,13 @@ class Reader:
         settled = self.settle(q, hits)
         if settled is not None:
             return settled
-        options = self.options(q, hits, vector)
+        every = self.all_options(q, hits, vector)
+        options = [o for o in every if not self.excluded(q, o)]
         if not options:
-            return Reading(None, self._nothing(q, hits, vector))
-        options = [replace(o, probability=p) for o, p in zip(options, marginal(options, self.model.probabilities(options)))]
-        best = max(options, key=lambda o: (o.probability, -o.hit.rank))
+            return Reading(None, self._nothing(q, every))
+        probabilities = marginal(options, self.model.probabilities(options))
+        options = [replace(o, probability=p) for o, p in zip(options, probabilities)]
+        best = options[best_option(options, probabilities)]
         answer = self._answer(best)
         if best.probability < self.model.threshold:
             where = f"{self.index.documents[answer.doc_id].title}, {best.hit.chunk.section_label}"
@@ -346,14 +347,15 @@ class Reader:
             answer = replace(answer, alternatives=tuple(self._alternatives(best, options)))
         return Reading(answer, None)
 
-    def _nothing(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> str:
-        """The reason there is no candidate: what the passages hold instead, if anything."""
+    def _nothing(self, q: QueryAnalysis, every: list[Option]) -> str:
+        """The reason there is no candidate (``every``: the options before exclusion): what the
+        passages hold instead, if anything."""
         kind = _KIND_NAMES.get(q.kind, "answer")
         published = {d.report_year for d in self.index.documents.values()}
         if q.report_years and not set(q.report_years) & published:
             years = ", ".join(map(str, q.report_years))
             return f"the corpus holds no report published in {years}"
-        others = [o for o in self.all_options(q, hits, vector) if o.candidate is not None and o.candidate.kind in NUMERIC]
+        others = [o for o in every if o.candidate is not None and o.candidate.kind in NUMERIC]
         if q.years and others:
             asked = " or ".join(map(str, q.years))
             found = sorted({o.candidate.year for o in others if o.candidate.year is not None})
@@ -392,7 +394,7 @@ class Reader:
                     a += possessive + 3
                 while text[a:b].split(" ", 1)[0].lower() in ("the", "of", "and"):
                     a += len(text[a:b].split(" ", 1)[0]) + 1
-                row = self._rows[hit.chunk.id]
+                row = hit.row
                 sentence = next((s for s in self._sentences(row) if s.span.start <= a < s.span.end), None)
                 if sentence is not None:
                     option = Option("name", {}, hit, sentence, Candidate(kind="name", start=a, end=b), 0.9)
@@ -421,6 +423,11 @@ class Reader:
             sentence_end=span.end,
             year=c.year if c is not None else None,
         )
+
+
+def best_option(options: list[Option], probabilities) -> int:
+    """Which option the reader answers with: the most probable, the better-ranked passage on a tie."""
+    return max(range(len(options)), key=lambda i: (probabilities[i], -options[i].hit.rank))
 
 
 def _is_float(text: str) -> bool:

@@ -96,9 +96,10 @@ def passage(hit: Hit, index: Index) -> Passage:
     )
 
 
-def answer_out(answer: Answer, index: Index) -> AnswerOut:
+def answer_out(answer: Answer, index: Index, hits: list[Hit]) -> AnswerOut:
+    """``hits``: the passages the answer was read from (its chunk is one of them)."""
     doc = index.documents[answer.doc_id]
-    chunk = next(c for c in index.chunks if c.id == answer.chunk_id)
+    chunk = next(h.chunk for h in hits if h.chunk.id == answer.chunk_id)
     return AnswerOut(
         text=answer.text,
         value=answer.value,
@@ -116,7 +117,7 @@ def answer_out(answer: Answer, index: Index) -> AnswerOut:
         sentence_start=answer.sentence_start,
         sentence_end=answer.sentence_end,
         year=answer.year,
-        alternatives=[answer_out(a, index) for a in answer.alternatives],
+        alternatives=[answer_out(a, index, hits) for a in answer.alternatives],
     )
 
 
@@ -134,7 +135,7 @@ def ask_response(result, index: Index) -> AskResponse:
     answer = result.reading.answer
     return AskResponse(
         question=result.question,
-        answer=answer_out(answer, index) if answer else None,
+        answer=answer_out(answer, index, result.search.hits) if answer else None,
         reason=result.reading.reason,
         passages=[passage(h, index) for h in result.search.hits],
         took_ms=round(sum(result.timings.values()), 3),

@@ -215,9 +215,6 @@ class Searcher:
         hits = []
         for rank, (row, score) in enumerate(ranking, start=1):
             bm25 = float(sparse_scores[row]) if sparse_scores is not None else None
-            dense = dense_map.get(row)
-            if dense is None and vector is not None:
-                dense = float(self.dense_scores(np.array([row]), vector)[0])
-            hits.append(Hit(self.index.chunks[row], score, rank, bm25, dense))
+            hits.append(Hit(row, self.index.chunks[row], score, rank, bm25, dense_map.get(row)))
         timings["fusion"] = (time.perf_counter() - t4) * 1000
         return SearchResult(query, hits, analysis, timings, vector)
