@@ -487,10 +487,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
              responses={404: {"model": ErrorOut, "description": "No such document"}, 503: ERRORS[503]})
     def document(doc_id: str, engine: EngineDep):
         """One report (by id or file name): metadata, sections with offsets, and its full raw text."""
-        for doc in engine.index.documents.values():
-            if doc_id in (doc.id, doc.source):
-                return DocumentText(**_document(engine, doc.id).model_dump(), text=doc.text)
-        raise NotFound(f"no document {_short(doc_id)}; documents: {', '.join(engine.index.documents)}")
+        try:
+            found = engine.searcher.resolve_doc(doc_id)
+        except QueryError:
+            raise NotFound(f"no document {_short(doc_id)}; documents: {', '.join(engine.index.documents)}") from None
+        return DocumentText(**_document(engine, found).model_dump(), text=engine.index.documents[found].text)
 
     @app.get("/", include_in_schema=False)
     def page():

@@ -34,9 +34,11 @@ class AskResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def build(settings: Settings, embedder: Embedder, *, progress: bool = False) -> tuple[Index, Corpus]:
-    """Index ``settings.corpus`` into ``settings.index``; returns the index and the corpus load."""
-    corpus = load_corpus(settings.corpus, settings.max_document_bytes)
+def build(settings: Settings, embedder: Embedder, *, corpus: Corpus | None = None,
+          progress: bool = False) -> tuple[Index, Corpus]:
+    """Index ``settings.corpus`` (``corpus``: already loaded from it) into ``settings.index``;
+    returns the index and the corpus load."""
+    corpus = corpus or load_corpus(settings.corpus, settings.max_document_bytes)
     if not corpus.documents:
         raise CorpusError(f"no readable documents in {str(settings.corpus)!r}", "add .txt reports and a manifest.toml")
     index = build_index(corpus, embedder, chunk_settings(settings), progress=progress)
@@ -44,20 +46,21 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = False) -> 
     return index, corpus
 
 
-def rebuild_reason(settings: Settings, model: str) -> str | None:
-    """Why ``settings.index`` must be (re)built to serve ``settings.corpus``, or None. A
+def rebuild_reason(settings: Settings, model: str) -> tuple[str | None, Corpus | None]:
+    """Why ``settings.index`` must be (re)built to serve ``settings.corpus``, or None; and the
+    corpus when it was loaded to decide (a build then uses it instead of reading it again). A
     corrupted index is not a reason: loading it is refused, so that nobody loses it unawares."""
     try:
         manifest = read_manifest(settings.index)
     except IndexNotFound:
-        return "there is no index yet"
+        return "there is no index yet", None
     reason = outdated(manifest, model=model, chunking=chunk_settings(settings))
     if reason:
-        return reason
+        return reason, None
     corpus = load_corpus(settings.corpus, settings.max_document_bytes)
     if manifest["corpus"]["checksum"] != corpus.checksum():
-        return "the corpus changed since the index was built"
-    return None
+        return "the corpus changed since the index was built", corpus
+    return None, corpus
 
 
 class Engine:
@@ -79,16 +82,14 @@ class Engine:
     ) -> "Engine":
         """Load the index in ``settings.index``. With ``build_if_needed``, build it when it is
         missing or was built from a different corpus; a corrupted index is still refused."""
-        index = None
         if not build_if_needed:
             read_manifest(settings.index)  # fail fast, before the model loads, when there is no index
         embedder = embedder or load_embedder(settings.model)
-        if build_if_needed:
-            reason = rebuild_reason(settings, embedder.name)
-            if reason:
-                log.info("building the index in %s from %s: %s", settings.index, settings.corpus, reason)
-                index, _ = build(settings, embedder, progress=progress)
-        if index is None:
+        reason, corpus = rebuild_reason(settings, embedder.name) if build_if_needed else (None, None)
+        if reason:
+            log.info("building the index in %s from %s: %s", settings.index, settings.corpus, reason)
+            index, _ = build(settings, embedder, corpus=corpus, progress=progress)
+        else:
             index = load_index(settings.index, model=embedder.name, chunking=chunk_settings(settings))
         return cls(index, embedder, settings)
 

@@ -80,10 +80,6 @@ class Index:
     def model(self) -> str:
         return self.manifest["model"]["name"]
 
-    def sentence_text(self, chunk: Chunk, i: int) -> str:
-        span = chunk.sentences[i]
-        return self.documents[chunk.doc_id].text[span.start : span.end]
-
 
 # ---------------------------------------------------------------------------------------------
 # build
@@ -456,6 +452,7 @@ def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings 
     dim = manifest["model"]["dim"]
     if len(dense) != len(chunks) or len(sparse) != len(chunks) or dense.dim != dim:
         raise IndexMismatch(f"{build}: the dense, sparse and chunk files disagree on the number of chunks")
-    if sentence_vectors.shape != (sum(len(c.sentences) for c in chunks), dim) or sentence_vectors.dtype != SENTENCE_DTYPE:
+    index = Index(documents, sections, chunks, dense, sparse, sentence_vectors, manifest, build)
+    if sentence_vectors.shape != (index.sentence_offsets[-1], dim) or sentence_vectors.dtype != SENTENCE_DTYPE:
         raise IndexMismatch(f"{build / 'sentences.npy'} does not match the chunks")
-    return Index(documents, sections, chunks, dense, sparse, sentence_vectors, manifest, build)
+    return index
