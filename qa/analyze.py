@@ -133,7 +133,6 @@ class QueryAnalysis:
     change: bool = False  # asks about a change ("by how much did it fall")
     acronym: str | None = None  # "what does UDAVIT stand for"
     type_terms: tuple[str, ...] = ()  # "which ministry ..." -> ministri: the kind of name wanted
-    synonyms: tuple[str, ...] = ()  # stems the reports may use for the target's words
     numbers: tuple[str, ...] = ()  # figures the question itself gives (not years)
     subset: bool = False  # "how many of the X ...": a part of a larger figure
     names: tuple[tuple[str, ...], ...] = ()  # stems of each name the question gives ("Public Ministry", "MIMP")
@@ -232,7 +231,6 @@ def analyze_query(question: str) -> QueryAnalysis:
         report_years=tuple(dict.fromkeys(report_years)),
         kind=_kind(question),
         target=tuple(dict.fromkeys(t for t in terms if t not in QUESTION_WORDS and not t[0].isdigit())),
-        synonyms=tuple(dict.fromkeys(x for t in terms for x in SYNONYMS.get(t, ()) if x not in terms)),
         numbers=tuple(t for t in terms if t[0].isdigit()),
         head=_head(question),
         wants_usd=bool(re.search(r"\$|\bdollars?\b|\busd\b|\bus\$", folded)),

@@ -24,7 +24,6 @@ from qa.errors import QAError
 from qa.settings import Settings
 
 EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
-EXAMPLE = "how many shelter beds existed in 2016"
 
 
 def _settings(**overrides) -> Settings:

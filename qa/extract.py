@@ -13,11 +13,10 @@ from dataclasses import dataclass, field, replace
 from qa.analyze import STOPWORDS, stem
 from qa.chunking import _split_header
 from qa.data import Chunk, Span
-from qa.text import NUMBER_WORD, NUMERAL, YEAR, fold, parse_number_words, parse_numeral
+from qa.text import NUMBER_WORD, NUMERAL, SCALES, YEAR, fold, parse_number_words, parse_numeral
 
 MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)")
-SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 _FIGURE = re.compile(
     rf"(?P<prefix>S/\.?\s*|US\$\s*|\$\s*)?(?P<num>{NUMERAL.pattern}|{NUMBER_WORD.pattern})"
     rf"(?P<scale>\s+(?:million|billion|thousand)\b)?(?P<pct>\s*%|\s+percent\b)?"
@@ -68,7 +67,6 @@ class Candidate:
     first: bool = False  # the first figure of its sentence
     word: bool = False  # spelled out ("four", "Thirty-three")
     reference: bool = False  # names the set a later figure counts in ("of the 25 regional governments, five")
-    specific: bool = False  # a breakdown whose own words the total's do not share
     total: bool = False  # has breakdowns after it
     own: frozenset[str] = frozenset()  # a breakdown's words that its total does not have
     parts_own: frozenset[str] = frozenset()  # a total's breakdowns' own words
@@ -105,7 +103,7 @@ def _figure_value(match: re.Match) -> float | None:
     if value is None:
         return None
     if match.group("scale"):
-        value *= SCALE[match.group("scale").strip().lower()]
+        value *= SCALES[match.group("scale").strip().lower()]
     return value
 
 
@@ -206,7 +204,7 @@ def _relate(sentence: str, start: int, out: list[Candidate], parens, conversions
     """Figures in one sentence that speak of each other: a comparison in parentheses
     ("865 operations in 2017 (764 in 2016)") counts what the figure before it counts; a breakdown
     ("216 victims, including 106 subjected to labor trafficking") has the year of its total when
-    it names none, and is *specific* when its words are its own."""
+    it names none, and keeps its own words (``own``: those the total's do not share)."""
     main = [c for c in out if not c.part and not c.secondary]
     for i, c in enumerate(out):
         if c.secondary and not any(x <= c.start - start < y for x, y in conversions):
@@ -221,7 +219,7 @@ def _relate(sentence: str, start: int, out: list[Candidate], parens, conversions
             if c.year_source in ("", "period") and total.year_source in ("stated", "sentence"):
                 c = replace(c, year=total.year, year_source=total.year_source)
             own = frozenset(set(c.noun or c.after[:3]) - set(total.noun or total.after[:4]) - set(total.before))
-            out[i] = replace(c, specific=bool(own), own=own)
+            out[i] = replace(c, own=own)
             j = out.index(total)
             out[j] = replace(out[j], total=True, parts_own=out[j].parts_own | own)
     return out

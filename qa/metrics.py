@@ -75,13 +75,5 @@ def token_f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def median(values: Sequence[float]) -> float | None:
-    ordered = sorted(values)
-    n = len(ordered)
-    if not n:
-        return None
-    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
-
-
 def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
