@@ -217,6 +217,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop(process: subprocess.Popen) -> None:
+    """End a server process: politely, then by force after 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
+
+
 def _get(host: str, port: int, path: str, timeout: float = 10) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
@@ -319,12 +329,7 @@ def http_bench(options: Options, questions: list[str], work: Path) -> dict:
             run["client_cpu_ms"] = (_cpu_seconds() - client) * 1000 / max(1, run["requests"])
             runs.append(run)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop(process)
     return {"command": " ".join(["qa", *command[3:]]), "endpoint": "GET /ask?q=...", "runs": runs}
 
 
@@ -332,20 +337,15 @@ def http_bench(options: Options, questions: list[str], work: Path) -> dict:
 # 3. index build against the bare encoder
 
 
-def build_bench(settings, embedder, runs: int, work: Path) -> dict:
+def build_bench(settings, embedder, index, runs: int, work: Path) -> dict:
     """What ``qa index`` does (load the corpus, chunk, encode the chunks with their sentence
     vectors pooled from the same pass, BM25, FAISS, save), timed, against the bare encoder on the
-    same chunk texts in one call (the raw throughput); in rotating order, ``runs`` times each."""
-    from qa.chunking import Chunker
-    from qa.corpus import load_corpus
-    from qa.engine import build, chunk_settings
-    from qa.sections import detect_sections
+    same chunk texts in one call (the raw throughput); in rotating order, ``runs`` times each.
+    ``index``: the one built from ``settings`` (its chunks are what a build encodes)."""
+    from qa.engine import build
 
-    corpus = load_corpus(settings.corpus, settings.max_document_bytes)
-    chunker = Chunker(embedder.count_tokens, chunk_settings(settings))
-    chunks = [(doc, c) for doc in corpus.documents for c in chunker.chunk_document(doc, detect_sections(doc))]
-    texts = [c.indexed_text(doc.title) for doc, c in chunks]
-    sentences = sum(len(c.sentences) for _, c in chunks)
+    texts = [c.indexed_text(index.documents[c.doc_id].title) for c in index.chunks]
+    sentences = len(index.sentence_vectors)
     embedder.encode(texts[:8])  # warm-up
     target = settings.model_copy(update={"index": work / "build-bench"})
     seconds: dict[str, list[float]] = {"build": [], "chunks": []}
@@ -492,7 +492,7 @@ def scale_build(base_index: Path, n: int, out: Path, queries: np.ndarray, real_v
     IVF and HNSW (build, latency, recall@10 and @100 against exact) on ``queries`` (question
     vectors), BM25 against rank-bm25 on ``query_terms``."""
     from qa import __version__
-    from qa.dense import DenseIndex
+    from qa.dense import DenseIndex, kind_for
     from qa.index import FORMAT, SENTENCE_DTYPE, Index, load_index, save_index
     from qa.sparse import SparseIndex
 
@@ -556,7 +556,7 @@ def scale_build(base_index: Path, n: int, out: Path, queries: np.ndarray, real_v
                                             "recall@100": _recall(found, truth_u, 100)}
             del uniform, ann
         result["dense"] = dense
-        kind = "ivf" if n >= (ivf_min_rows or _ivf_min_rows()) else "flat"  # DenseIndex.build's rule
+        kind = kind_for(n, ivf_min_rows)
         dense_index = built_indexes[kind]
         del vectors, built_indexes
         result["dense_kind"] = kind
@@ -608,12 +608,6 @@ def scale_build(base_index: Path, n: int, out: Path, queries: np.ndarray, real_v
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return result
-
-
-def _ivf_min_rows() -> int:
-    from qa import dense
-
-    return dense.IVF_MIN_ROWS
 
 
 class _HNSW:
@@ -703,6 +697,9 @@ def _subprocess(args: list[str], out: Path, timeout: float | None = None) -> dic
 
 def scale_bench(options: Options, embedder, questions: list[str], work: Path, progress=None) -> dict:
     from qa.analyze import analyze_query
+    from qa.dense import IVF_MIN_ROWS
+
+    ivf_min_rows = options.ivf_min_rows or IVF_MIN_ROWS
 
     questions_file = work / "questions.json"
     questions_file.write_text(json.dumps({"questions": questions, "terms": [analyze_query(q).terms for q in questions]}))
@@ -717,7 +714,7 @@ def scale_bench(options: Options, embedder, questions: list[str], work: Path, pr
                              "--real-vectors", str(options.real_vectors),
                              "--rank-bm25-upto", str(options.rank_bm25_upto),
                              "--uniform-upto", str(options.uniform_upto), "--hnsw-upto", str(options.hnsw_upto),
-                             "--ivf-min-rows", str(options.ivf_min_rows or _ivf_min_rows())],
+                             "--ivf-min-rows", str(ivf_min_rows)],
                             work / f"build-{n}.json")
         if progress:
             progress(f"scale: loading and asking {n:,} chunks")
@@ -726,7 +723,7 @@ def scale_bench(options: Options, embedder, questions: list[str], work: Path, pr
                              work / f"probe-{n}.json")
         shutil.rmtree(target, ignore_errors=True)
         rows.append({**built, "probe": probed})
-    return {"sizes": rows, "ivf_min_rows": options.ivf_min_rows or _ivf_min_rows()}
+    return {"sizes": rows, "ivf_min_rows": ivf_min_rows}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -753,7 +750,7 @@ def run(options: Options, progress=None) -> dict:
                             "model": engine.index.model, "dense": engine.index.dense.kind}
         if "build" in options.parts:
             say(f"build: {options.build_runs} runs of qa index and of the bare encoder")
-            results["build"] = build_bench(settings, embedder, options.build_runs, work)
+            results["build"] = build_bench(settings, embedder, engine.index, options.build_runs, work)
         if "query" in options.parts:
             say(f"query path: {len(questions)} questions x {options.rounds} rounds")
             results["query"] = query_path(engine, questions, options.rounds, options.warmup, options.threads)

@@ -47,6 +47,12 @@ EXACT_FILTERED_ROWS = 50_000
 KINDS = ("flat", "ivf")
 
 
+def kind_for(rows: int, ivf_min_rows: int | None = None) -> str:
+    """The index kind ``DenseIndex.build`` chooses for ``rows`` vectors (from ``IVF_MIN_ROWS``
+    rows on, unless ``ivf_min_rows`` says otherwise)."""
+    return "ivf" if rows >= (IVF_MIN_ROWS if ivf_min_rows is None else ivf_min_rows) else "flat"
+
+
 def nlist_for(rows: int) -> int:
     return max(1, int(4 * math.sqrt(rows)))
 
@@ -76,7 +82,7 @@ class DenseIndex:
         """``kind``: "flat" or "ivf"; by default flat below ``IVF_MIN_ROWS`` rows."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         rows, dim = vectors.shape
-        kind = kind or ("ivf" if rows >= IVF_MIN_ROWS else "flat")
+        kind = kind or kind_for(rows)
         if kind == "flat":
             index = faiss.IndexFlatIP(dim)
         elif kind == "ivf":

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
+
+from qa.bench import free_port
 
 LONG = os.environ.get("QA_HARDENING_LONG") == "1"  # more trials: python tests/hardening_long.py
 
@@ -30,12 +30,6 @@ def hash_engine(corpus: Path, index: Path, embedder, **overrides):
     return Engine.load(settings, embedder=embedder)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serving(app) -> Iterator[str]:
     """``app`` under uvicorn in a thread on a free port: real sockets, real HTTP parsing."""
@@ -52,13 +46,3 @@ def serving(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(30)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """End a server process: politely, then by force after 30 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=30)

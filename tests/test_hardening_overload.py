@@ -23,7 +23,8 @@ import httpx
 import pytest
 
 from conftest import CORPUS, ROOT
-from hardening import free_port, scaled, serving, stop
+from hardening import scaled, serving
+from qa.bench import free_port, stop
 from qa.api import create_app
 
 pytestmark = pytest.mark.slow

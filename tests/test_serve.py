@@ -10,7 +10,7 @@ import time
 import httpx
 
 from conftest import CORPUS, ROOT
-from hardening import free_port, stop
+from qa.bench import free_port, stop
 
 QUESTION = "how many shelter beds existed in 2016"
 
