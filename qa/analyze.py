@@ -242,7 +242,11 @@ def analyze_query(question: str) -> QueryAnalysis:
     )
 
 
-_GENERIC_NAMES = frozenset({"tip", "peru", "peruvian", "us", "u.s", "state", "department", "report", "ngo", "the"})
+# capitalized words that name no agency, place or program: the reports themselves, months, numerals
+_GENERIC_NAMES = frozenset(stem(w) for w in (
+    "tip peru peruvian us u.s state department dept report ngo the give alternative edition table row column "
+    "i ii iii iv v vi vii viii ix x jan feb mar apr may jun jul aug sep sept oct nov dec january february march "
+    "april june july august september october november december").split())
 
 
 def _names(question: str) -> tuple[tuple[str, ...], ...]:

@@ -52,6 +52,10 @@ STRICT_KINDS = {"count": {"count"}, "money": {"money"}, "percent": {"percent"}}
 AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorate|Police|Congress|Court|Program|"
                     r"Secretariat|Prosecutor|Judiciary|Government|Municipality|UN|Department|Institute|Agency|"
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
+_SPELLED_OUT = re.compile(r"((?:[A-Z][\w’'-]*[ \t]+(?:(?:of|and|for|the|against|in|on|de|y)[ \t]+)*){1,8})\(([A-Z][A-Z0-9-]{1,})\)")
+_GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
+_NAME_GLUE = frozenset({"the"})
+_AGENCY_IN_TEXT = re.compile(r"\b(?:[A-Z]{2,}[A-Za-z]*\b|Ministry of [A-Z]|Public Ministry|Judiciary|Congress|Police)")
 DURATIONS = frozenset({"year", "month", "week", "day", "hour", "minute"})
 DURATION_STEMS = frozenset({"year", "month", "week", "day", "hour", "minut", "term", "sentenc", "penalti", "prison"})
 NEGATION = re.compile(r"\b(?:no|not|never|none|nor|without|pending|lack\w*|fewer|less|yet|neither|failed)\b", re.IGNORECASE)
@@ -59,19 +63,19 @@ _KIND_NAMES = {"count": "count", "money": "amount of money", "percent": "percent
                "name": "name", "figure": "figure", "definition": "definition"}
 
 FEATURES = {
-    "figure": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "period_match", "period_wrong",
+    "figure": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong",
                "after_near", "after_far", "before_near", "before_far", "after_unique", "head_first", "head_before",
                "head_all", "measure_before", "reference", "part_specific", "total", "total_shadowed",
-               "how_many_of_part", "row_number", "duration", "noun_conflict",
+               "how_many_of_part", "row_number", "duration", "noun_conflict", "head_missing",
                "table", "row_match", "column_match", "year_stated", "year_sentence", "year_period",
                "year_other_asked", "year_wrong", "year_unknown", "no_year_asked", "secondary", "part", "denominator",
                "first", "word", "tiny", "modifier", "kind_exact", "currency", "change", "range", "in_question",
                "shared_number", "agree"],
-    "date": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "period_match", "period_wrong", "after_near",
+    "date": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong", "after_near",
              "before_near", "full_date", "bare_year", "year_match", "year_wrong"],
-    "name": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "period_match", "period_wrong", "after_near",
+    "name": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong", "after_near",
              "before_near", "type_noun", "agency", "in_question", "acronym", "words"],
-    "sentence": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "period_match", "period_wrong",
+    "sentence": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong",
                  "year_match", "year_wrong", "negative_yesno", "negative_other", "negation_yesno", "list_commas",
                  "figure_question",
                  "length"],
@@ -137,6 +141,18 @@ class Reader:
         text = self.index.documents[chunk.doc_id].text
         return tuple(sentence_candidates(text, chunk, self._period_year[chunk.doc_id]))
 
+    @functools.lru_cache(maxsize=256)
+    def _aliases(self, doc_id: str) -> dict[str, frozenset[str]]:
+        """The acronyms a report spells out, "Ministry of Women and Vulnerable Populations (MIMP)":
+        the acronym's stem -> the stems of its name, so a question naming either finds the other."""
+        out: dict[str, frozenset[str]] = {}
+        for m in _SPELLED_OUT.finditer(self.index.documents[doc_id].text):
+            acronym = analyze(m.group(2))
+            name = frozenset(analyze(m.group(1))) - _NAME_GLUE
+            if len(acronym) == 1 and name:
+                out[acronym[0]] = out.get(acronym[0], frozenset()) | name
+        return out
+
     # -- options ------------------------------------------------------------------------------
 
     def options(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> list[Option]:
@@ -173,8 +189,10 @@ class Reader:
             vectors = self.index.sentence_vectors[start : start + len(sentences)]
             cosines = vectors @ vector if vector is not None else np.zeros(len(sentences))
             doc = self.index.documents[hit.chunk.doc_id]
+            aliases = self._aliases(doc.id)
             for i, (sentence, cosine) in enumerate(zip(sentences, cosines)):
                 previous = sentences[i - 1].terms if i else frozenset()
+                missing = _names_missing(q, sentence.terms | previous, aliases)
                 base = {
                     "bias": 1.0,
                     "cosine": float(cosine),
@@ -183,7 +201,8 @@ class Reader:
                     "rank": 1.0 / hit.rank,
                     "report_match": float(bool(q.report_years) and doc.report_year in q.report_years),
                     "report_mismatch": float(bool(q.report_years) and doc.report_year not in q.report_years),
-                    "names_missing": _names_missing(q, sentence.terms | previous),
+                    "names_missing": missing,
+                    "name_conflict": float(missing == 1.0 and _names_agency(doc.text, sentence)),
                     "period_match": float(any(y in doc.period_years for y in q.years)),
                     "period_wrong": float(bool(q.years) and not any(y in doc.period_years for y in q.years)),
                 }
@@ -224,6 +243,7 @@ class Reader:
         elsewhere = set().union(*(set(o.noun) for o in figures if o is not c))
         head = q.head[-1] if q.head else None
         head_words = {head, *SYNONYMS.get(head, ())} if head else set()
+        head_stems = {a for h in q.head if h not in _GENERIC_HEADS for a in (h, *SYNONYMS.get(h, ()))}
         value = c.value
         numbers = {float(n) for n in q.numbers if _is_float(n)}
         f = {
@@ -244,6 +264,8 @@ class Reader:
             "row_number": float(bool(c.context) and any(n in c.before for n in q.numbers)),
             "noun_conflict": float(bool(q.head) and not c.context and bool(c.noun) and not match(near)
                                    and not head_words & near),
+            "head_missing": float(bool(head_stems) and bool(c.noun) and not c.context
+                                  and not head_stems & (set(c.noun) | set(c.before[-3:]))),
             "duration": float((c.unit or "").lower().rstrip("s’'") in DURATIONS and not (set(q.head) & DURATION_STEMS)),
             "table": float(bool(c.context)),
             "row_match": match(set(c.before)) if c.context else 0.0,
@@ -485,14 +507,29 @@ def _mark_agreement(options: list[Option]) -> None:
             o.features["agree"] = float(len(by_value.get((o.candidate.value, o.candidate.year), ())) > 1)
 
 
-def _names_missing(q: QueryAnalysis, terms: frozenset[str]) -> float:
+def _names_missing(q: QueryAnalysis, terms: frozenset[str], aliases: dict[str, frozenset[str]]) -> float:
     """Share of the names the question gives ("Public Ministry", "MIMP") that a sentence (with
-    the one before it) does not mention, synonyms counted."""
+    the one before it) does not mention, synonyms counted, and a name counted as its acronym
+    and an acronym as its name where the report spells the acronym out."""
     if not q.names:
         return 0.0
-    missing = sum(1 for name in q.names if not all(t in terms or any(a in terms for a in SYNONYMS.get(t, ()))
-                                                   for t in name))
-    return missing / len(q.names)
+
+    def present(stems: frozenset[str]) -> bool:
+        return all(t in terms or any(a in terms for a in SYNONYMS.get(t, ())) for t in stems)
+
+    def mentioned(name: tuple[str, ...]) -> bool:
+        if present(frozenset(name)):
+            return True
+        if len(name) == 1 and name[0] in aliases and present(aliases[name[0]]):
+            return True  # "MINEDU" asked, "Ministry of Education" written
+        return any(acronym in terms and set(name) <= spelled for acronym, spelled in aliases.items())
+
+    return sum(1 for name in q.names if not mentioned(name)) / len(q.names)
+
+
+def _names_agency(text: str, sentence: SentenceCandidates) -> bool:
+    """Whether a sentence names an agency or institution (an acronym, "Ministry of ...")."""
+    return bool(_AGENCY_IN_TEXT.search(text, sentence.span.start, sentence.span.end))
 
 
 def _spans(years: list[int]) -> str:

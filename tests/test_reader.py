@@ -51,6 +51,25 @@ def test_two_years_in_one_sentence_give_each_figure_its_year():
         ("7.5 million soles", 7_500_000, None, "money")]
 
 
+def test_names_a_question_gives_skip_the_reports_own_words():
+    assert analyze_query("Did police identify more victims in 2016? Give the 2016 figure.").names == ()
+    assert analyze_query("of the 42 convictions Jan-May 2016, how many were for sexual exploitation").names == ()
+    assert analyze_query("per the IV Alternative Report, MIMP's budget in the State Dept table").names == (("mimp",),)
+
+
+def test_a_name_is_found_as_the_acronym_the_report_spells_out():
+    from qa.analyze import analyze
+    from qa.reader import _names_missing
+
+    aliases = {"moi": frozenset({"ministri", "interior"}), "minedu": frozenset({"ministri", "educ"})}
+    moi = frozenset(analyze("The MOI's overall anti-trafficking budget increased to 7.5 million soles"))
+    assert _names_missing(analyze_query("the Interior Ministry's budget in 2017"), moi, aliases) == 0.0
+    assert _names_missing(analyze_query("the Public Ministry's budget in 2017"), moi, aliases) == 1.0
+    education = frozenset(analyze("The Ministry of Education included trafficking in the curriculum"))
+    assert _names_missing(analyze_query("has MINEDU included trafficking content?"), education, aliases) == 0.0
+    assert _names_missing(analyze_query("has MINEDU included trafficking content?"), education, {}) == 1.0
+
+
 def test_the_shipped_weights_fit_the_features():
     model = Model.load()
     assert set(model.weights) == {*FEATURES, "null"}
