@@ -53,6 +53,7 @@ AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorat
                     r"Secretariat|Prosecutor|Judiciary|Government|Municipality|UN|Department|Institute|Agency|"
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
 _SPELLED_OUT = re.compile(r"((?:[A-Z][\w’'-]*[ \t]+(?:(?:of|and|for|the|against|in|on|de|y)[ \t]+)*){1,8})\(([A-Z][A-Z0-9-]{1,})\)")
+_OTHER_AGENCY = "it is another agency's money"
 _GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
 _NAME_GLUE = frozenset({"the"})
 _AGENCY_IN_TEXT = re.compile(r"\b(?:[A-Z]{2,}[A-Za-z]*\b|Ministry of [A-Z]|Public Ministry|Judiciary|Congress|Police)")
@@ -172,6 +173,9 @@ class Reader:
         if q.years and c is not None and c.kind in NUMERIC and c.year is None \
                 and not any(y in doc.period_years for y in q.years):
             return f"its report covers {_spans(list(doc.period_years))}"
+        if (c is not None and q.kind == "money" and c.kind == "money" and not c.context
+                and o.features.get("name_conflict")):
+            return f"{_OTHER_AGENCY}: its sentence names another agency, not the one asked about"
         if (c is not None and q.kind == "count" and (c.unit or "").lower().rstrip("s’'") in DURATIONS
                 and not set(q.head) & DURATION_STEMS):
             return "it is a length of time, not a count of what was asked"
@@ -378,6 +382,12 @@ class Reader:
             years = ", ".join(map(str, q.report_years))
             return f"the corpus holds no report published in {years}"
         others = [o for o in every if o.candidate is not None and o.candidate.kind in NUMERIC]
+        elsewhere = [o for o in others if (self.excluded(q, o) or "").startswith(_OTHER_AGENCY)]
+        if elsewhere:
+            best = max(elsewhere, key=lambda o: o.features.get("overlap", 0.0))
+            doc = self.index.documents[best.hit.chunk.doc_id]
+            sentence = doc.text[best.sentence.span.start : best.sentence.span.end]
+            return f"the passages found give money of other agencies than the one asked about: “{_short(sentence)}”"
         if q.years and others:
             asked = " or ".join(map(str, q.years))
             found = sorted({o.candidate.year for o in others if o.candidate.year is not None})

@@ -95,6 +95,14 @@ def test_a_year_no_report_covers_gets_no_answer_and_says_why(engine):
     assert "2019" in result.reading.reason
 
 
+def test_one_agencys_budget_is_not_anothers(engine):
+    asked = engine.ask("What was the Interior Ministry's anti-trafficking budget in 2017?").reading.answer
+    assert (asked.value, asked.unit, asked.year) == (7_500_000, "soles", 2017)
+    other = engine.ask("What was the Public Ministry's anti-trafficking budget in 2017?").reading
+    assert other.answer is None
+    assert "other agencies" in other.reason and "MOI" in other.reason
+
+
 def test_a_report_the_corpus_lacks_gets_no_answer(engine):
     result = engine.ask("how many victims did the 2012 TIP report count?")
     assert result.reading.answer is None
