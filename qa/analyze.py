@@ -221,6 +221,8 @@ def analyze_query(question: str) -> QueryAnalysis:
     stripped = _REPORT_YEAR.sub(" ", question)
     mentions = [int(y) for y in re.findall(r"\b(19[5-9]\d|20[0-4]\d)\b", stripped)]
     years = list(reversed(dict.fromkeys(reversed(mentions))))  # ordered by last mention: the last is asked
+    if len(clauses) > 1 and report_years and not re.search(r"\b(?:19[5-9]\d|20[0-4]\d)\b", _REPORT_YEAR.sub(" ", scope)):
+        years = []  # "The 2015-2016 report counted 23; how many per the 2023 report?": earlier years are context
     terms = [t for t in analyze(question) if not is_year_term(t)]
     acronym = re.search(r"\b([A-Z][A-Z0-9]{1,}(?:-[A-Z0-9]+)*)\b", question)
     folded = fold(question)

@@ -28,6 +28,8 @@ def _figures(sentence: str, period: int | None = None):
     ("what does UDAVIT stand for", "definition", (), ()),
     ("Which ministry reported giving legal aid to trafficking victims?", "name", (), ()),
     ("Were there more court rulings in 2017 than in 2016? What was the 2016 number?", "figure", (2017, 2016), ()),
+    # a year in an earlier clause is context when the last one names the report asked about
+    ("The 2015-2016 report counted 23 units; how many units did the 2023 TIP report count?", "count", (), (2023,)),
 ])
 def test_question_analysis(question, kind, years, report_years):
     q = analyze_query(question)
