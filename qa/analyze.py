@@ -145,7 +145,8 @@ class QueryAnalysis:
 _LIST_NOUNS = (r"countries|regions|provinces|languages|cities|groups|services|sectors|agencies|ministries|donors|"
                r"systems|institutions|organizations|municipalities|departments")
 _NAME_NOUNS = (r"ministry|agency|institution|body|organi[sz]ation|unit|directorate|office|gang|court|article|decree|"
-               r"law|entity|instrument|offen[sc]e|crime|tier|group|number|country|region|city|ngo|system|program|plan")
+               r"law|entity|instrument|offen[sc]e|crime|tier|group|number|country|region|city|ngo|system|program|plan|"
+               r"part|area|place|form|location")
 
 
 def answer_kind(question: str) -> AnswerKind:
@@ -171,7 +172,7 @@ def answer_kind(question: str) -> AnswerKind:
     if re.search(rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_LIST_NOUNS})\b|\blist\b|\bwhere (?:are|were)\b", f) or \
             re.match(rf"(?:\w+\s+)?(?:{_LIST_NOUNS})\b", f):
         return "list"
-    if re.search(rf"^who\b|\bwho (?:is|are|was|were|leads?|led|runs?|heads?|remained)\b|"
+    if re.search(rf"^who\b|\bwho (?:is|are|was|were|leads?|led|runs?|heads?|remained)\b|^where\b|"
                  rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_NAME_NOUNS})\b|\btier\b|\blead agency\b", f):
         return "name"
     if money and re.match(r"(?:what|how)\b", f) and not re.search(r"\b(?:on|for)\W*$", f):

@@ -71,6 +71,7 @@ class Candidate:
     own: frozenset[str] = frozenset()  # a breakdown's words that its total does not have
     parts_own: frozenset[str] = frozenset()  # a total's breakdowns' own words
     modifier: bool = False  # used as an adjective ("a six-person section", "a 15-year minimum")
+    phrase: bool = False  # a phrase after a cue ("such as pimping", "seek help at government shelters"), not a name
 
     @property
     def year_stated(self) -> bool:
@@ -331,6 +332,41 @@ def names_in(text: str, start: int, end: int) -> list[Candidate]:
     return out
 
 
+_CUE = re.compile(r"\b(?:such as|in the form of|particularly in|at|in|are|were|as)\s+", re.IGNORECASE)
+_PHRASE_STOP = frozenset("""of for to with from in on by as than that which who whom whose but while because when where
+    if after before during since until or nor would could should can will did does has have had is are was were be been
+    not including through into between among against""".split())
+
+
+def phrases_in(text: str, start: int, end: int) -> list[Candidate]:
+    """What follows a cue, up to the clause's end (at most six words): "offenses, such as pimping",
+    "could seek help at government domestic violence shelters", "most victims are girls and young
+    women moved ...", "a court in Cusco issued". The answers to where / what form / which offense
+    questions that are not proper names."""
+    sentence = text[start:end]
+    out: list[Candidate] = []
+    for cue in _CUE.finditer(sentence):
+        words = list(re.finditer(r"[\w’'/-]+|[^\w\s]", sentence[cue.end() :]))
+        kept = []
+        for w in words[:7]:
+            token = w.group()
+            low = token.lower()
+            if not re.match(r"[\w’']", token) or low in _PHRASE_STOP or (kept and (low.endswith(("ed", "ly")))):
+                break
+            if sentence[cue.end() + (kept[-1].end() if kept else 0) : cue.end() + w.start()].strip():
+                break
+            kept.append(w)
+        while kept and kept[-1].group().lower() in ("and", "the", "a", "an"):
+            kept.pop()
+        if not kept or len(kept) > 6 or kept[0].group()[0].isdigit() or not _stems(" ".join(w.group() for w in kept)):
+            continue
+        a, b = cue.end() + kept[0].start(), cue.end() + kept[-1].end()
+        out.append(Candidate(kind="name", start=start + a, end=start + b, phrase=True,
+                             before=tuple(_stems(sentence[max(0, a - 60) : a])[-6:]),
+                             after=tuple(_stems(sentence[b : b + 60])[:5])))
+    return out
+
+
 def _ends_name(token: str) -> bool:
     """A token ending in a period ends a name, unless it is "No." or an initial ("U.S.")."""
     return token.endswith(".") and token.lower() not in ("no.", "n°.", "nº.") and not re.fullmatch(r"(?:[A-Z]\.)+", token)
@@ -419,8 +455,10 @@ def sentence_candidates(text: str, chunk: Chunk, period_year: int | None) -> lis
             found = cells.get(i, [])
             terms = frozenset(_stems(sentence)) | frozenset().union(*(c.context for c in found))
         else:
+            names = names_in(text, span.start, span.end)
+            spans = {(c.start, c.end) for c in names}
             found = (figures_in(text, span.start, span.end, period_year) + dates_in(text, span.start, span.end)
-                     + names_in(text, span.start, span.end))
+                     + names + [c for c in phrases_in(text, span.start, span.end) if (c.start, c.end) not in spans])
             terms = frozenset(_stems(sentence))
         out.append(SentenceCandidates(span, terms, tuple(found), bool(_NEGATIVE.search(sentence))))
     return out

@@ -75,7 +75,7 @@ FEATURES = {
     "date": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong", "after_near",
              "before_near", "full_date", "bare_year", "year_match", "year_wrong"],
     "name": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong", "after_near",
-             "before_near", "type_noun", "agency", "in_question", "acronym", "words"],
+             "before_near", "type_noun", "agency", "in_question", "acronym", "words", "phrase"],
     "sentence": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong",
                  "year_match", "year_wrong", "negative_yesno", "negative_other", "negation_yesno", "list_commas",
                  "figure_question",
@@ -319,6 +319,7 @@ class Reader:
             "in_question": len(stems & set(q.terms)) / len(stems) if stems else 1.0,
             "acronym": float(bool(re.fullmatch(r"(?:the )?[A-Z][A-Z0-9-]+", name))),
             "words": min(1.0, len(name.split()) / 6),
+            "phrase": float(c.phrase),
         }
 
     @staticmethod

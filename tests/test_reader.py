@@ -28,6 +28,7 @@ def _figures(sentence: str, period: int | None = None):
     ("what does UDAVIT stand for", "definition", (), ()),
     ("Which ministry reported giving legal aid to trafficking victims?", "name", (), ()),
     ("Were there more court rulings in 2017 than in 2016? What was the 2016 number?", "figure", (2017, 2016), ()),
+    ("Where was the court that sentenced the trafficker?", "name", (), ()),
     # a year in an earlier clause is context when the last one names the report asked about
     ("The 2015-2016 report counted 23 units; how many units did the 2023 TIP report count?", "count", (), (2023,)),
 ])
@@ -51,6 +52,18 @@ def test_two_years_in_one_sentence_give_each_figure_its_year():
     # references are not counts; money keeps its currency
     assert _figures("Article 153 of law 28950 set 7.5 million soles for Tier 2.", None) == [
         ("7.5 million soles", 7_500_000, None, "money")]
+
+
+def test_phrases_after_a_cue_are_candidates_for_what_is_not_a_proper_name():
+    from qa.extract import phrases_in
+
+    def phrases(sentence):
+        return [sentence[c.start : c.end] for c in phrases_in(sentence, 0, len(sentence))]
+
+    assert "pimping" in phrases("Prosecutors charged lesser offenses, such as pimping, that carried lower penalties.")
+    assert "girls and young women" in phrases("Most victims are girls and young women moved internally to cities.")
+    assert "the Amazon region" in phrases("Sex tourism occurs, particularly in the Amazon region of the country.")
+    assert phrases("The law took effect in 2017.") == []
 
 
 def test_names_a_question_gives_skip_the_reports_own_words():
