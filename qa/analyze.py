@@ -93,6 +93,9 @@ _REPORT_YEAR = re.compile(
 )
 
 
+_RELATIVE_YEAR = re.compile(r"\bthe year (after|before) ((?:19|20)\d\d)\b", re.IGNORECASE)
+
+
 AnswerKind = str  # count | money | percent | figure | date | name | list | yesno | definition | sentence
 
 # words that say what is asked, not what it is about
@@ -219,7 +222,8 @@ def analyze_query(question: str) -> QueryAnalysis:
     report_years: list[int] = []
     for match in _REPORT_YEAR.finditer(scope):
         report_years += [int(y) for y in YEAR.findall(match.group())]
-    stripped = _REPORT_YEAR.sub(" ", question)
+    stripped = _RELATIVE_YEAR.sub(lambda m: str(int(m.group(2)) + (1 if m.group(1).lower() == "after" else -1)),
+                                  _REPORT_YEAR.sub(" ", question))  # "the year after 2015" asks about 2016
     mentions = [int(y) for y in re.findall(r"\b(19[5-9]\d|20[0-4]\d)\b", stripped)]
     years = list(reversed(dict.fromkeys(reversed(mentions))))  # ordered by last mention: the last is asked
     if len(clauses) > 1 and report_years and not re.search(r"\b(?:19[5-9]\d|20[0-4]\d)\b", _REPORT_YEAR.sub(" ", scope)):

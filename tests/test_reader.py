@@ -29,6 +29,7 @@ def _figures(sentence: str, period: int | None = None):
     ("Which ministry reported giving legal aid to trafficking victims?", "name", (), ()),
     ("Were there more court rulings in 2017 than in 2016? What was the 2016 number?", "figure", (2017, 2016), ()),
     ("Where was the court that sentenced the trafficker?", "name", (), ()),
+    ("how much did Comas allocate the year after 2015", "money", (2016,), ()),
     # a year in an earlier clause is context when the last one names the report asked about
     ("The 2015-2016 report counted 23 units; how many units did the 2023 TIP report count?", "count", (), (2023,)),
 ])
