@@ -93,7 +93,8 @@ _REPORT_YEAR = re.compile(
 )
 
 
-_RELATIVE_YEAR = re.compile(r"\bthe year (after|before) ((?:19|20)\d\d)\b", re.IGNORECASE)
+_ASKS = re.compile(r"\b(?:how|what|which|who|whom|when|where|did|does|do|is|are|was|were)\b")
+_RELATIVE_YEAR = re.compile(r"\bthe year (after|before) (19[5-9]\d|20[0-4]\d)\b", re.IGNORECASE)
 
 
 AnswerKind = str  # count | money | percent | figure | date | name | list | yesno | definition | sentence
@@ -139,6 +140,7 @@ class QueryAnalysis:
     numbers: tuple[str, ...] = ()  # figures the question itself gives (not years)
     subset: bool = False  # "how many of the X ...": a part of a larger figure
     names: tuple[tuple[str, ...], ...] = ()  # stems of each name the question gives ("Public Ministry", "MIMP")
+    place: bool = False  # asks where ("where was the court", "in which part of Peru")
 
     @property
     def year(self) -> int | None:
@@ -149,7 +151,7 @@ _LIST_NOUNS = (r"countries|regions|provinces|languages|cities|groups|services|se
                r"systems|institutions|organizations|municipalities|departments")
 _NAME_NOUNS = (r"ministry|agency|institution|body|organi[sz]ation|unit|directorate|office|gang|court|article|decree|"
                r"law|entity|instrument|offen[sc]e|crime|tier|group|number|country|region|city|ngo|system|program|plan|"
-               r"part|area|place|form|location")
+               r"area|place|form|location")
 
 
 def answer_kind(question: str) -> AnswerKind:
@@ -175,7 +177,7 @@ def answer_kind(question: str) -> AnswerKind:
     if re.search(rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_LIST_NOUNS})\b|\blist\b|\bwhere (?:are|were)\b", f) or \
             re.match(rf"(?:\w+\s+)?(?:{_LIST_NOUNS})\b", f):
         return "list"
-    if re.search(rf"^who\b|\bwho (?:is|are|was|were|leads?|led|runs?|heads?|remained)\b|^where\b|"
+    if re.search(rf"^who\b|\bwho (?:is|are|was|were|leads?|led|runs?|heads?|remained)\b|^where\b|\bin (?:which|what) part\b|"
                  rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_NAME_NOUNS})\b|\btier\b|\blead agency\b", f):
         return "name"
     if money and re.match(r"(?:what|how)\b", f) and not re.search(r"\b(?:on|for)\W*$", f):
@@ -215,6 +217,11 @@ def _head(question: str) -> tuple[str, ...]:
     return tuple(w for w in head if w not in QUESTION_WORDS)
 
 
+def _shift_year(m: re.Match) -> str:
+    year = int(m.group(2)) + (1 if m.group(1).lower() == "after" else -1)
+    return str(year) if 1950 <= year <= 2049 else m.group()
+
+
 def analyze_query(question: str) -> QueryAnalysis:
     clauses = [c for c in re.split(r"[?;]\s*|\.\s+(?=[A-Z])", question) if c.strip()]
     # in several clauses, a report named before the last one is context, not where to look
@@ -222,12 +229,14 @@ def analyze_query(question: str) -> QueryAnalysis:
     report_years: list[int] = []
     for match in _REPORT_YEAR.finditer(scope):
         report_years += [int(y) for y in YEAR.findall(match.group())]
-    stripped = _RELATIVE_YEAR.sub(lambda m: str(int(m.group(2)) + (1 if m.group(1).lower() == "after" else -1)),
-                                  _REPORT_YEAR.sub(" ", question))  # "the year after 2015" asks about 2016
+    stripped = _RELATIVE_YEAR.sub(_shift_year, _REPORT_YEAR.sub(" ", question))  # "the year after 2015": 2016
     mentions = [int(y) for y in re.findall(r"\b(19[5-9]\d|20[0-4]\d)\b", stripped)]
     years = list(reversed(dict.fromkeys(reversed(mentions))))  # ordered by last mention: the last is asked
-    if len(clauses) > 1 and report_years and not re.search(r"\b(?:19[5-9]\d|20[0-4]\d)\b", _REPORT_YEAR.sub(" ", scope)):
-        years = []  # "The 2015-2016 report counted 23; how many per the 2023 report?": earlier years are context
+    if (len(clauses) > 1 and report_years and _ASKS.search(fold(scope))
+            and not re.search(r"\b(?:19[5-9]\d|20[0-4]\d)\b", _REPORT_YEAR.sub(" ", scope))):
+        # "The 2015-2016 report counted 23; how many per the 2023 report?": the last clause asks, and
+        # the years before it are context (not in "How many in 2015? Answer from the 2017 report.")
+        years = []
     terms = [t for t in analyze(question) if not is_year_term(t)]
     acronym = re.search(r"\b([A-Z][A-Z0-9]{1,}(?:-[A-Z0-9]+)*)\b", question)
     folded = fold(question)
@@ -245,13 +254,15 @@ def analyze_query(question: str) -> QueryAnalysis:
         acronym=acronym.group(1) if acronym else None,
         type_terms=_type_terms(question),
         names=_names(question),
+        place=bool(re.search(r"^where\b|\bwhere (?:was|is|were|are|could|can|did|do|does)\b|"
+                             r"\bin (?:which|what) (?:part|region|city|area|place|province)\b", folded)),
         subset=bool(re.search(r"\b(?:how many|what number|what share|what proportion) of\b|^of the\b", folded)),
     )
 
 
 # capitalized words that name no agency, place or program: the reports themselves, months, numerals
 _GENERIC_NAMES = frozenset(stem(w) for w in (
-    "tip peru peruvian us u.s state department dept report ngo the give alternative edition table row column "
+    "tip peru peruvian us u.s state department dept report ngo the alternative edition table row column "
     "i ii iii iv v vi vii viii ix x jan feb mar apr may jun jul aug sep sept oct nov dec january february march "
     "april june july august september october november december").split())
 
@@ -261,8 +272,9 @@ def _names(question: str) -> tuple[tuple[str, ...], ...]:
     names = []
     pattern = r"\b((?:[A-Z][\w’'-]*)(?:\s+(?:of|and|for|the|de)?\s*[A-Z][\w’'-]*)*)"
     for match in re.finditer(pattern, question):
-        if match.start() == 0 and not re.match(r"[A-Z][A-Z0-9-]+\b", question):
-            continue  # a capitalized first word is not a name, an acronym is
+        opens = match.start() == 0 or re.search(r"[.?!;:]\s*$", question[: match.start()])
+        if opens and " " not in match.group(1) and not re.fullmatch(r"[A-Z][A-Z0-9-]+", match.group(1)):
+            continue  # a capitalized word opening a clause ("Answer from ...") is not a name; an acronym is
         stems = tuple(t for t in analyze(match.group(1)) if t not in _GENERIC_NAMES and not t[0].isdigit())
         if stems:
             names.append(stems)

@@ -7,6 +7,7 @@ and cached by the reader. Offsets are absolute offsets into the raw file.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 
@@ -333,9 +334,11 @@ def names_in(text: str, start: int, end: int) -> list[Candidate]:
 
 
 _CUE = re.compile(r"\b(?:such as|in the form of|particularly in|at|in|are|were|as)\s+", re.IGNORECASE)
-_PHRASE_STOP = frozenset("""of for to with from in on by as than that which who whom whose but while because when where
+_PHRASE_TOKEN = re.compile(r"[\w’'/-]+|[^\w\s]")
+_PHRASE_STOP = frozenset("""of for to with from in on at by as than that which who whom whose but while because when where
     if after before during since until or nor would could should can will did does has have had is are was were be been
-    not including through into between among against""".split())
+    not including through into between among against
+    found made held given taken seen known done sent kept brought sold led paid left told put set run become""".split())
 
 
 def phrases_in(text: str, start: int, end: int) -> list[Candidate]:
@@ -346,21 +349,17 @@ def phrases_in(text: str, start: int, end: int) -> list[Candidate]:
     sentence = text[start:end]
     out: list[Candidate] = []
     for cue in _CUE.finditer(sentence):
-        words = list(re.finditer(r"[\w’'/-]+|[^\w\s]", sentence[cue.end() :]))
         kept = []
-        for w in words[:7]:
-            token = w.group()
-            low = token.lower()
-            if not re.match(r"[\w’']", token) or low in _PHRASE_STOP or (kept and (low.endswith(("ed", "ly")))):
-                break
-            if sentence[cue.end() + (kept[-1].end() if kept else 0) : cue.end() + w.start()].strip():
-                break
+        for w in itertools.islice(_PHRASE_TOKEN.finditer(sentence, cue.end()), 7):
+            low = w.group().lower()
+            if not re.match(r"[\w’']", low) or low in _PHRASE_STOP or low.endswith(("ed", "ly")):
+                break  # punctuation, a preposition or conjunction, a participle or adverb ends it
             kept.append(w)
         while kept and kept[-1].group().lower() in ("and", "the", "a", "an"):
             kept.pop()
         if not kept or len(kept) > 6 or kept[0].group()[0].isdigit() or not _stems(" ".join(w.group() for w in kept)):
             continue
-        a, b = cue.end() + kept[0].start(), cue.end() + kept[-1].end()
+        a, b = kept[0].start(), kept[-1].end()
         out.append(Candidate(kind="name", start=start + a, end=start + b, phrase=True,
                              before=tuple(_stems(sentence[max(0, a - 60) : a])[-6:]),
                              after=tuple(_stems(sentence[b : b + 60])[:5])))

@@ -52,11 +52,16 @@ STRICT_KINDS = {"count": {"count"}, "money": {"money"}, "percent": {"percent"}}
 AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorate|Police|Congress|Court|Program|"
                     r"Secretariat|Prosecutor|Judiciary|Government|Municipality|UN|Department|Institute|Agency|"
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
-_SPELLED_OUT = re.compile(r"((?:[A-Z][\w’'-]*[ \t]+(?:(?:of|and|for|the|against|in|on|de|y)[ \t]+)*){1,8})\(([A-Z][A-Z0-9-]{1,})\)")
+_SPELLED_OUT = re.compile(r"\b((?:[A-ZÁÉÍÓÚÑ][\w’'-]{0,40}[ \t]+(?:(?:of|and|for|the|against|in|on|de|y)[ \t]+)*){1,8})"
+                          r"\(([A-Z][A-Z0-9-]{1,20})\)")
 _OTHER_AGENCY = "it is another agency's money"
 _GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
 _NAME_GLUE = frozenset({"the"})
-_AGENCY_IN_TEXT = re.compile(r"\b(?:[A-Z]{2,}[A-Za-z]*\b|Ministry of [A-Z]|Public Ministry|Judiciary|Congress|Police)")
+_PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
+_MINISTRY = re.compile(r"\bMinistry of [A-Z]")
+_INSTITUTION = frozenset(analyze("ministry office police directorate prosecutor unit commission program institute agency "
+                                 "department court judiciary government municipality congress secretariat council "
+                                 "superintendency service division"))
 DURATIONS = frozenset({"year", "month", "week", "day", "hour", "minute"})
 DURATION_STEMS = frozenset({"year", "month", "week", "day", "hour", "minut", "term", "sentenc", "penalti", "prison"})
 NEGATION = re.compile(r"\b(?:no|not|never|none|nor|without|pending|lack\w*|fewer|less|yet|neither|failed)\b", re.IGNORECASE)
@@ -75,7 +80,7 @@ FEATURES = {
     "date": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong", "after_near",
              "before_near", "full_date", "bare_year", "year_match", "year_wrong"],
     "name": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong", "after_near",
-             "before_near", "type_noun", "agency", "in_question", "acronym", "words", "phrase"],
+             "before_near", "type_noun", "agency", "in_question", "acronym", "words", "phrase", "place"],
     "sentence": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong",
                  "year_match", "year_wrong", "negative_yesno", "negative_other", "negation_yesno", "list_commas",
                  "figure_question",
@@ -134,6 +139,7 @@ class Reader:
                              for d in index.documents.values()}
         self._covered = sorted({y for d in index.documents.values() for y in d.period_years})
         self._idf = index.sparse.idf()
+        self._alias_cache: dict[str, tuple[Alias, ...]] = {}
         self._default_idf = max(self._idf.values(), default=1.0)
 
     @functools.lru_cache(maxsize=4096)
@@ -142,17 +148,18 @@ class Reader:
         text = self.index.documents[chunk.doc_id].text
         return tuple(sentence_candidates(text, chunk, self._period_year[chunk.doc_id]))
 
-    @functools.lru_cache(maxsize=256)
-    def _aliases(self, doc_id: str) -> dict[str, frozenset[str]]:
-        """The acronyms a report spells out, "Ministry of Women and Vulnerable Populations (MIMP)":
-        the acronym's stem -> the stems of its name, so a question naming either finds the other."""
-        out: dict[str, frozenset[str]] = {}
-        for m in _SPELLED_OUT.finditer(self.index.documents[doc_id].text):
-            acronym = analyze(m.group(2))
-            name = frozenset(analyze(m.group(1))) - _NAME_GLUE
-            if len(acronym) == 1 and name:
-                out[acronym[0]] = out.get(acronym[0], frozenset()) | name
-        return out
+    def _aliases(self, doc_id: str) -> tuple[Alias, ...]:
+        """The acronyms a report spells out, "Ministry of Women and Vulnerable Populations (MIMP)",
+        so that a question naming either finds the other (read once per report)."""
+        found = self._alias_cache.get(doc_id)
+        if found is None:
+            out = {}
+            for m in _SPELLED_OUT.finditer(self.index.documents[doc_id].text):
+                acronym, name = tuple(analyze(m.group(2))), frozenset(analyze(m.group(1))) - _NAME_GLUE
+                if acronym and name:
+                    out[(acronym, name)] = Alias(acronym, name, bool(name & _INSTITUTION))
+            found = self._alias_cache[doc_id] = tuple(out.values())
+        return found
 
     # -- options ------------------------------------------------------------------------------
 
@@ -206,7 +213,7 @@ class Reader:
                     "report_match": float(bool(q.report_years) and doc.report_year in q.report_years),
                     "report_mismatch": float(bool(q.report_years) and doc.report_year not in q.report_years),
                     "names_missing": missing,
-                    "name_conflict": float(missing == 1.0 and _names_agency(doc.text, sentence)),
+                    "name_conflict": float(missing == 1.0 and _names_agency(doc.text, sentence, aliases)),
                     "period_match": float(any(y in doc.period_years for y in q.years)),
                     "period_wrong": float(bool(q.years) and not any(y in doc.period_years for y in q.years)),
                 }
@@ -320,6 +327,7 @@ class Reader:
             "acronym": float(bool(re.fullmatch(r"(?:the )?[A-Z][A-Z0-9-]+", name))),
             "words": min(1.0, len(name.split()) / 6),
             "phrase": float(c.phrase),
+            "place": float(q.place and bool(_PLACE_BEFORE.search(text, max(0, c.start - 16), c.start))),
         }
 
     @staticmethod
@@ -518,29 +526,40 @@ def _mark_agreement(options: list[Option]) -> None:
             o.features["agree"] = float(len(by_value.get((o.candidate.value, o.candidate.year), ())) > 1)
 
 
-def _names_missing(q: QueryAnalysis, terms: frozenset[str], aliases: dict[str, frozenset[str]]) -> float:
+@dataclass(frozen=True)
+class Alias:
+    """An acronym a report spells out: its stems ("mp", "fn" for "MP-FN"), its name's stems, and
+    whether the name is an institution's (a ministry, an office, a police unit ...)."""
+
+    acronym: tuple[str, ...]
+    name: frozenset[str]
+    institution: bool
+
+
+def _names_missing(q: QueryAnalysis, terms: frozenset[str], aliases: tuple[Alias, ...]) -> float:
     """Share of the names the question gives ("Public Ministry", "MIMP") that a sentence (with
     the one before it) does not mention, synonyms counted, and a name counted as its acronym
     and an acronym as its name where the report spells the acronym out."""
     if not q.names:
         return 0.0
 
-    def present(stems: frozenset[str]) -> bool:
+    def present(stems) -> bool:
         return all(t in terms or any(a in terms for a in SYNONYMS.get(t, ())) for t in stems)
 
     def mentioned(name: tuple[str, ...]) -> bool:
-        if present(frozenset(name)):
+        if present(name):
             return True
-        if len(name) == 1 and name[0] in aliases and present(aliases[name[0]]):
-            return True  # "MINEDU" asked, "Ministry of Education" written
-        return any(acronym in terms and set(name) <= spelled for acronym, spelled in aliases.items())
+        return any((set(name) == set(a.acronym) and present(a.name))  # "MINEDU" asked, "Ministry of Education" written
+                   or (present(a.acronym) and set(name) <= a.name) for a in aliases)
 
     return sum(1 for name in q.names if not mentioned(name)) / len(q.names)
 
 
-def _names_agency(text: str, sentence: SentenceCandidates) -> bool:
-    """Whether a sentence names an agency or institution (an acronym, "Ministry of ...")."""
-    return bool(_AGENCY_IN_TEXT.search(text, sentence.span.start, sentence.span.end))
+def _names_agency(text: str, sentence: SentenceCandidates, aliases: tuple[Alias, ...]) -> bool:
+    """Whether a sentence names an institution: "Ministry of ...", or an acronym the report
+    spells out as an institution's name."""
+    return bool(_MINISTRY.search(text, sentence.span.start, sentence.span.end)) or any(
+        a.institution and all(t in sentence.terms for t in a.acronym) for a in aliases)
 
 
 def _spans(years: list[int]) -> str:

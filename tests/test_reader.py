@@ -30,6 +30,8 @@ def _figures(sentence: str, period: int | None = None):
     ("Were there more court rulings in 2017 than in 2016? What was the 2016 number?", "figure", (2017, 2016), ()),
     ("Where was the court that sentenced the trafficker?", "name", (), ()),
     ("how much did Comas allocate the year after 2015", "money", (2016,), ()),
+    ("What was the MOI budget the year after 2049?", "money", (2049,), ()),  # 2050 is no year the reader reads
+    ("How many victims were served in 2015? Answer from the 2017 TIP report.", "figure", (2015,), (2017,)),
     # a year in an earlier clause is context when the last one names the report asked about
     ("The 2015-2016 report counted 23 units; how many units did the 2023 TIP report count?", "count", (), (2023,)),
 ])
@@ -65,6 +67,7 @@ def test_phrases_after_a_cue_are_candidates_for_what_is_not_a_proper_name():
     assert "girls and young women" in phrases("Most victims are girls and young women moved internally to cities.")
     assert "the Amazon region" in phrases("Sex tourism occurs, particularly in the Amazon region of the country.")
     assert phrases("The law took effect in 2017.") == []
+    assert phrases("Victims were found at the office; others were exploited in mines.") == ["the office", "mines"]
 
 
 def test_names_a_question_gives_skip_the_reports_own_words():
@@ -75,15 +78,19 @@ def test_names_a_question_gives_skip_the_reports_own_words():
 
 def test_a_name_is_found_as_the_acronym_the_report_spells_out():
     from qa.analyze import analyze
-    from qa.reader import _names_missing
+    from qa.reader import Alias, _names_missing
 
-    aliases = {"moi": frozenset({"ministri", "interior"}), "minedu": frozenset({"ministri", "educ"})}
+    aliases = (Alias(("moi",), frozenset({"ministri", "interior"}), True),
+               Alias(("minedu",), frozenset({"ministri", "educ"}), True),
+               Alias(("mp", "fn"), frozenset({"public", "ministri"}), True))
     moi = frozenset(analyze("The MOI's overall anti-trafficking budget increased to 7.5 million soles"))
     assert _names_missing(analyze_query("the Interior Ministry's budget in 2017"), moi, aliases) == 0.0
     assert _names_missing(analyze_query("the Public Ministry's budget in 2017"), moi, aliases) == 1.0
     education = frozenset(analyze("The Ministry of Education included trafficking in the curriculum"))
     assert _names_missing(analyze_query("has MINEDU included trafficking content?"), education, aliases) == 0.0
-    assert _names_missing(analyze_query("has MINEDU included trafficking content?"), education, {}) == 1.0
+    assert _names_missing(analyze_query("has MINEDU included trafficking content?"), education, ()) == 1.0
+    mpfn = frozenset(analyze("The MP-FN reported a budget of 7'644,000 soles"))
+    assert _names_missing(analyze_query("the Public Ministry's budget"), mpfn, aliases) == 0.0
 
 
 def test_the_shipped_weights_fit_the_features():
@@ -117,6 +124,16 @@ def test_one_agencys_budget_is_not_anothers(engine):
     other = engine.ask("What was the Public Ministry's anti-trafficking budget in 2017?").reading
     assert other.answer is None
     assert "other agencies" in other.reason and "MOI" in other.reason
+
+
+def test_where_asks_for_the_place_a_sentence_puts_it_in(engine):
+    answer = engine.ask("Where was the court that sentenced the trafficker?").reading.answer
+    assert answer.text == "Cusco"
+
+
+def test_a_year_asked_in_the_first_clause_is_kept_when_the_last_only_names_the_report(engine):
+    answer = engine.ask("How many victims did MIMP provide services to in 2015? Answer from the 2017 TIP report.")
+    assert (answer.reading.answer.value, answer.reading.answer.year) == (505, 2015)
 
 
 def test_a_report_the_corpus_lacks_gets_no_answer(engine):
