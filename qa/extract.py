@@ -234,7 +234,7 @@ _NOUN_END = re.compile(r"[—–,;:()\[\]]|\s-\s|\s(?:to|in|for|from|with|by|at|
 def _noun(text: str) -> tuple[str, ...]:
     """Stems of the phrase a figure counts: "28 beds", "865 anti-trafficking operations in 2017"
     -> anti, traffick, oper; "Thirty-three of these cases resulted ..." -> case, result."""
-    text = re.sub(r"^\s*(?:of|out of)\s+(?:the|these|those|which|whom)?\s*", " ", text)
+    text = re.sub(r"^\s*(?:of|out of)\s+(?:(?:these|those|the|which|whom)\b)?\s*", " ", text)
     return tuple(_stems(_NOUN_END.split(text + ",", maxsplit=1)[0])[:6])
 
 

@@ -52,6 +52,8 @@ def test_two_years_in_one_sentence_give_each_figure_its_year():
     # a figure without a year of its own speaks for the report's period
     assert _figures("Thirty-three of these cases resulted in convictions (13 in 2016).", 2017) == [
         ("Thirty-three", 33, 2017, "count"), ("13", 13, 2016, "count")]
+    sentence = "Thirty-three of these cases resulted in convictions."
+    assert [c.noun for c in figures_in(sentence, 0, len(sentence), 2017)] == [("case", "result")]  # not "se"
     # references are not counts; money keeps its currency
     assert _figures("Article 153 of law 28950 set 7.5 million soles for Tier 2.", None) == [
         ("7.5 million soles", 7_500_000, None, "money")]
