@@ -188,6 +188,8 @@ def answer_kind(question: str) -> AnswerKind:
         return "percent"
     if money:
         return "money"
+    if re.match(rf"(?:[\w-]+\s+){{0,3}}(?:{_NAME_NOUNS})(?:\s+(?:from|in|that|which|who|\w+ing)\b|\W*$)", f):
+        return "name"  # "transnational criminal gang from Venezuela ...": what is named first is asked for
     return "figure"  # keyword style ("diplomats trained by MRREE"): a figure if one fits, else a sentence
 
 

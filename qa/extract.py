@@ -329,6 +329,12 @@ def names_in(text: str, start: int, end: int) -> list[Candidate]:
         out.append(Candidate(kind="name", start=start + a, end=start + b,
                              before=tuple(_stems(sentence[max(0, a - 60) : a])[-6:]),
                              after=tuple(_stems(sentence[b : b + 60])[:5])))
+        part_of = _PART_OF.match(sentence, a, b)
+        if part_of:  # "Article 168-B of Legislative Decree No.1232": the instrument is a name too
+            c = part_of.start(1)
+            out.append(Candidate(kind="name", start=start + c, end=start + b,
+                                 before=tuple(_stems(sentence[max(0, c - 60) : c])[-6:]),
+                                 after=tuple(_stems(sentence[b : b + 60])[:5])))
         i = last + 1
     return out
 
@@ -364,6 +370,9 @@ def phrases_in(text: str, start: int, end: int) -> list[Candidate]:
                              before=tuple(_stems(sentence[max(0, a - 60) : a])[-6:]),
                              after=tuple(_stems(sentence[b : b + 60])[:5])))
     return out
+
+
+_PART_OF = re.compile(r"[^\n]*?\d\S*\s+of\s+((?:the\s+)?[A-Z][^\n]*)")
 
 
 def _ends_name(token: str) -> bool:

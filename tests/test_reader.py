@@ -30,6 +30,8 @@ def _figures(sentence: str, period: int | None = None):
     ("Were there more court rulings in 2017 than in 2016? What was the 2016 number?", "figure", (2017, 2016), ()),
     ("Where was the court that sentenced the trafficker?", "name", (), ()),
     ("how much did Comas allocate the year after 2015", "money", (2016,), ()),
+    ("criminal gang from Venezuela exploiting women in Peru", "name", (), ()),
+    ("court decisions in trafficking cases, 2017", "figure", (2017,), ()),
     ("What was the MOI budget the year after 2049?", "money", (2049,), ()),  # 2050 is no year the reader reads
     ("How many victims were served in 2015? Answer from the 2017 TIP report.", "figure", (2015,), (2017,)),
     # a year in an earlier clause is context when the last one names the report asked about
@@ -70,6 +72,14 @@ def test_phrases_after_a_cue_are_candidates_for_what_is_not_a_proper_name():
     assert "the Amazon region" in phrases("Sex tourism occurs, particularly in the Amazon region of the country.")
     assert phrases("The law took effect in 2017.") == []
     assert phrases("Victims were found at the office; others were exploited in mines.") == ["the office", "mines"]
+
+
+def test_the_instrument_a_numbered_part_belongs_to_is_a_name_too():
+    from qa.extract import names_in
+
+    sentence = "Article 168-B of Legislative Decree No.1232 prescribed a six-year minimum sentence."
+    assert [sentence[c.start : c.end] for c in names_in(sentence, 0, len(sentence))] == [
+        "Article 168-B of Legislative Decree No.1232", "Legislative Decree No.1232"]
 
 
 def test_names_a_question_gives_skip_the_reports_own_words():
