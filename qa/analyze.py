@@ -178,7 +178,7 @@ def answer_kind(question: str) -> AnswerKind:
             re.match(rf"(?:\w+\s+)?(?:{_LIST_NOUNS})\b", f):
         return "list"
     if re.search(rf"^who\b|\bwho (?:is|are|was|were|leads?|led|runs?|heads?|remained)\b|^where\b|\bin (?:which|what) part\b|"
-                 rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_NAME_NOUNS})\b|\btier\b|\blead agency\b", f):
+                 rf"\b(?:which|what)\s+(?:(?!(?:did|does|do|was|is|were|are|has|have|had)\b)\w+\s+){{0,2}}(?:{_NAME_NOUNS})\b|\btier\b|\blead agency\b", f):
         return "name"
     if money and re.match(r"(?:what|how)\b", f) and not re.search(r"\b(?:on|for)\W*$", f):
         return "money"  # "what did MIMP spend on victims in 2016"; not "what did it spend its budget on"
@@ -188,7 +188,7 @@ def answer_kind(question: str) -> AnswerKind:
         return "percent"
     if money:
         return "money"
-    if re.match(rf"(?:[\w-]+\s+){{0,3}}(?:{_NAME_NOUNS})(?:\s+(?:from|in|that|which|who|\w+ing)\b|\W*$)", f):
+    if re.match(rf"(?:[\w-]+\s+){{0,3}}(?:{_NAME_NOUNS})\s+(?:from|in|that|which|who|\w+ing)\b", f):
         return "name"  # "transnational criminal gang from Venezuela ...": what is named first is asked for
     return "figure"  # keyword style ("diplomats trained by MRREE"): a figure if one fits, else a sentence
 
@@ -234,10 +234,12 @@ def analyze_query(question: str) -> QueryAnalysis:
     stripped = _RELATIVE_YEAR.sub(_shift_year, _REPORT_YEAR.sub(" ", question))  # "the year after 2015": 2016
     mentions = [int(y) for y in re.findall(r"\b(19[5-9]\d|20[0-4]\d)\b", stripped)]
     years = list(reversed(dict.fromkeys(reversed(mentions))))  # ordered by last mention: the last is asked
-    if (len(clauses) > 1 and report_years and _ASKS.search(fold(scope))
+    own = [t for t in analyze(_REPORT_YEAR.sub(" ", scope)) if t not in QUESTION_WORDS and not t[0].isdigit()]
+    if (len(clauses) > 1 and report_years and own and _ASKS.search(fold(scope))
             and not re.search(r"\b(?:19[5-9]\d|20[0-4]\d)\b", _REPORT_YEAR.sub(" ", scope))):
-        # "The 2015-2016 report counted 23; how many per the 2023 report?": the last clause asks, and
-        # the years before it are context (not in "How many in 2015? Answer from the 2017 report.")
+        # "The 2015-2016 report counted 23; how many units per the 2023 report?": the last clause asks
+        # about something, and the years before it are context (not in "How many in 2015? What did
+        # the 2017 report say?", nor "... in 2015? Answer from the 2017 report.")
         years = []
     terms = [t for t in analyze(question) if not is_year_term(t)]
     acronym = re.search(r"\b([A-Z][A-Z0-9]{1,}(?:-[A-Z0-9]+)*)\b", question)
@@ -270,14 +272,26 @@ _GENERIC_NAMES = frozenset(stem(w) for w in (
 
 
 def _names(question: str) -> tuple[tuple[str, ...], ...]:
-    """Each run of capitalized words or acronym after the first word ("Public Ministry", "MIMP")."""
+    """Each run of capitalized words or acronym ("Public Ministry", "MIMP"), without the word that
+    opens a clause ("Answer from ..."). In a question written in title case or capitals only its
+    acronyms are names (in "How Much Did MIMP Spend" only MIMP)."""
+    words = re.findall(r"[A-Za-z]+", question)
+    if len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.8 * len(words):
+        if question.upper() == question:
+            return ()
+        runs = [m.group() for m in re.finditer(r"\b[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)*\b", question)]
+    else:
+        runs = []
+        pattern = r"\b((?:[A-Z][\w’'-]*)(?:\s+(?:of|and|for|the|de)?\s*[A-Z][\w’'-]*)*)"
+        for match in re.finditer(pattern, question):
+            run = match.group(1)
+            opens = match.start() == 0 or re.search(r"[.?!;:]\s*$", question[: match.start()])
+            if opens and " " not in run and not re.fullmatch(r"[A-Z][A-Z0-9-]+", run):
+                continue  # a capitalized word opening a clause ("Answer from ...") is no name; an acronym is
+            runs.append(run)
     names = []
-    pattern = r"\b((?:[A-Z][\w’'-]*)(?:\s+(?:of|and|for|the|de)?\s*[A-Z][\w’'-]*)*)"
-    for match in re.finditer(pattern, question):
-        opens = match.start() == 0 or re.search(r"[.?!;:]\s*$", question[: match.start()])
-        if opens and " " not in match.group(1) and not re.fullmatch(r"[A-Z][A-Z0-9-]+", match.group(1)):
-            continue  # a capitalized word opening a clause ("Answer from ...") is not a name; an acronym is
-        stems = tuple(t for t in analyze(match.group(1)) if t not in _GENERIC_NAMES and not t[0].isdigit())
+    for run in runs:
+        stems = tuple(t for t in analyze(run) if t not in _GENERIC_NAMES and not t[0].isdigit())
         if stems:
             names.append(stems)
     return tuple(dict.fromkeys(names))

@@ -340,6 +340,7 @@ def names_in(text: str, start: int, end: int) -> list[Candidate]:
 
 
 _CUE = re.compile(r"\b(?:such as|in the form of|particularly in|at|in|are|were|as)\s+", re.IGNORECASE)
+_NOT_ADVERBS = frozenset("family supply assembly ally rally anomaly monopoly".split())
 _PHRASE_TOKEN = re.compile(r"[\w’'/-]+|[^\w\s]")
 _PHRASE_STOP = frozenset("""of for to with from in on at by as than that which who whom whose but while because when where
     if after before during since until or nor would could should can will did does has have had is are was were be been
@@ -357,9 +358,14 @@ def phrases_in(text: str, start: int, end: int) -> list[Candidate]:
     for cue in _CUE.finditer(sentence):
         kept = []
         for w in itertools.islice(_PHRASE_TOKEN.finditer(sentence, cue.end()), 7):
-            low = w.group().lower()
-            if not re.match(r"[\w’']", low) or low in _PHRASE_STOP or low.endswith(("ed", "ly")):
-                break  # punctuation, a preposition or conjunction, a participle or adverb ends it
+            word = w.group()
+            low = word.lower()
+            if not re.match(r"[\w’']", low) or low in _PHRASE_STOP:
+                break  # punctuation, a preposition or conjunction ends it
+            if low.endswith("ly") and word[0].islower() and low not in _NOT_ADVERBS:
+                break  # an adverb: "moved internally"
+            if low.endswith("ed") and (kept or cue.group().strip().lower() in ("are", "were", "as")):
+                break  # a verb after the phrase ("women moved"), or "were exploited" (no phrase at all)
             kept.append(w)
         while kept and kept[-1].group().lower() in ("and", "the", "a", "an"):
             kept.pop()

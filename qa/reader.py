@@ -54,7 +54,7 @@ AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorat
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
 _SPELLED_OUT = re.compile(r"\b((?:[A-ZÁÉÍÓÚÑ][\w’'-]{0,40}[ \t]+(?:(?:of|and|for|the|against|in|on|de|y)[ \t]+)*){1,8})"
                           r"\(([A-Z][A-Z0-9-]{1,20})\)")
-_OTHER_AGENCY = "it is another agency's money"
+_OTHER_AGENCY = "it is not said to be the money of the agency asked about"
 _GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
 _NAME_GLUE = frozenset({"the"})
 _PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
@@ -180,9 +180,8 @@ class Reader:
         if q.years and c is not None and c.kind in NUMERIC and c.year is None \
                 and not any(y in doc.period_years for y in q.years):
             return f"its report covers {_spans(list(doc.period_years))}"
-        if (c is not None and q.kind == "money" and c.kind == "money" and not c.context
-                and o.features.get("name_conflict")):
-            return f"{_OTHER_AGENCY}: its sentence names another agency, not the one asked about"
+        if c is not None and q.kind == "money" and c.kind == "money" and o.features.get("names_missing") == 1.0:
+            return f"{_OTHER_AGENCY}: its sentence (and the one before) names none of the agencies asked about"
         if (c is not None and q.kind == "count" and (c.unit or "").lower().rstrip("s’'") in DURATIONS
                 and not set(q.head) & DURATION_STEMS):
             return "it is a length of time, not a count of what was asked"
@@ -254,7 +253,8 @@ class Reader:
         elsewhere = set().union(*(set(o.noun) for o in figures if o is not c))
         head = q.head[-1] if q.head else None
         head_words = {head, *SYNONYMS.get(head, ())} if head else set()
-        head_stems = {a for h in q.head if h not in _GENERIC_HEADS for a in (h, *SYNONYMS.get(h, ()))}
+        heads = [h for h in q.head if h not in _GENERIC_HEADS] or list(q.head[-1:])  # "how many traffickers"
+        head_stems = {a for h in heads for a in (h, *SYNONYMS.get(h, ()))}
         value = c.value
         numbers = {float(n) for n in q.numbers if _is_float(n)}
         f = {
@@ -396,7 +396,8 @@ class Reader:
             best = max(elsewhere, key=lambda o: o.features.get("overlap", 0.0))
             doc = self.index.documents[best.hit.chunk.doc_id]
             sentence = doc.text[best.sentence.span.start : best.sentence.span.end]
-            return f"the passages found give money of other agencies than the one asked about: “{_short(sentence)}”"
+            return (f"the passages found give money, but none they tie to the agency asked about; the "
+                    f"nearest: “{_short(sentence)}”")
         if q.years and others:
             asked = " or ".join(map(str, q.years))
             found = sorted({o.candidate.year for o in others if o.candidate.year is not None})
