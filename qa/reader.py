@@ -1,15 +1,18 @@
 """Stage 8: hits -> an extractive ``Answer``, or ``None`` with the reason.
 
 The reader looks at the sentences of the top passages and their candidates (``qa.extract``):
-figures for how-many / how-much questions, dates for when, names for who / which, whole
-sentences for yes/no, lists and definitions. Each candidate is described by a few features:
+figures for how-many / how-much questions, dates for when, names and cued phrases ("such as
+pimping", "a court in Cusco") for who / which / where, whole sentences for yes/no, lists and
+definitions. Each candidate is described by a few features:
 how relevant its sentence is (cosine of precomputed sentence vectors with the question's,
 share of the question's terms), whether it counts what the question asks about (the words
 after a figure, a table cell's row, column and caption), whether its year is the year asked
 about (when one sentence gives two years, "865 operations in 2017 (764 in 2016)", or a table a
 column per year, the question's year picks the figure; a report published in year N speaks for
 its manifest period when the sentence names no year), whether it comes from the report the
-question names, whether it is a breakdown or a parenthetical. A logistic model per family of
+question names, whether its sentence mentions the agencies the question names (an acronym the
+report spells out counts as its name: money that no such sentence ties to the agency asked about
+is not a candidate), whether it is a breakdown or a parenthetical. A logistic model per family of
 candidates (fitted on the gold set by ``python -m qa.fit``, weights in ``reader_weights.json``)
 turns the features into the probability that the candidate is right: the best one is the
 answer and its probability the confidence. Below the threshold, or when no passage holds the
