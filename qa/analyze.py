@@ -94,7 +94,8 @@ _REPORT_YEAR = re.compile(
 
 
 _ASKS = re.compile(r"\b(?:how|what|which|who|whom|when|where|did|does|do|is|are|was|were)\b")
-_RELATIVE_YEAR = re.compile(r"\bthe year (after|before) (19[5-9]\d|20[0-4]\d)\b", re.IGNORECASE)
+_ASKED_YEAR = r"(?:19[5-9]\d|20[0-4]\d)"  # a year a question can ask about
+_RELATIVE_YEAR = re.compile(rf"\bthe year (after|before) ({_ASKED_YEAR})\b", re.IGNORECASE)
 
 
 AnswerKind = str  # count | money | percent | figure | date | name | list | yesno | definition | sentence
@@ -221,7 +222,7 @@ def _head(question: str) -> tuple[str, ...]:
 
 def _shift_year(m: re.Match) -> str:
     year = int(m.group(2)) + (1 if m.group(1).lower() == "after" else -1)
-    return str(year) if 1950 <= year <= 2049 else m.group()
+    return str(year) if re.fullmatch(_ASKED_YEAR, str(year)) else m.group()
 
 
 def analyze_query(question: str) -> QueryAnalysis:
@@ -232,11 +233,12 @@ def analyze_query(question: str) -> QueryAnalysis:
     for match in _REPORT_YEAR.finditer(scope):
         report_years += [int(y) for y in YEAR.findall(match.group())]
     stripped = _RELATIVE_YEAR.sub(_shift_year, _REPORT_YEAR.sub(" ", question))  # "the year after 2015": 2016
-    mentions = [int(y) for y in re.findall(r"\b(19[5-9]\d|20[0-4]\d)\b", stripped)]
+    mentions = [int(y) for y in re.findall(rf"\b({_ASKED_YEAR})\b", stripped)]
     years = list(reversed(dict.fromkeys(reversed(mentions))))  # ordered by last mention: the last is asked
-    own = [t for t in analyze(_REPORT_YEAR.sub(" ", scope)) if t not in QUESTION_WORDS and not t[0].isdigit()]
+    last = _REPORT_YEAR.sub(" ", scope)
+    own = [t for t in analyze(last) if t not in QUESTION_WORDS and not t[0].isdigit()]
     if (len(clauses) > 1 and report_years and own and _ASKS.search(fold(scope))
-            and not re.search(r"\b(?:19[5-9]\d|20[0-4]\d)\b", _REPORT_YEAR.sub(" ", scope))):
+            and not re.search(rf"\b{_ASKED_YEAR}\b", last)):
         # "The 2015-2016 report counted 23; how many units per the 2023 report?": the last clause asks
         # about something, and the years before it are context (not in "How many in 2015? What did
         # the 2017 report say?", nor "... in 2015? Answer from the 2017 report.")

@@ -326,15 +326,10 @@ def names_in(text: str, start: int, end: int) -> list[Candidate]:
             b += acro.end()
         if i > 0 and tokens[i - 1][2].lower() == "the":
             a = tokens[i - 1][0]
-        out.append(Candidate(kind="name", start=start + a, end=start + b,
-                             before=tuple(_stems(sentence[max(0, a - 60) : a])[-6:]),
-                             after=tuple(_stems(sentence[b : b + 60])[:5])))
+        out.append(_name(sentence, start, a, b))
         part_of = _PART_OF.match(sentence, a, b)
         if part_of:  # "Article 168-B of Legislative Decree No.1232": the instrument is a name too
-            c = part_of.start(1)
-            out.append(Candidate(kind="name", start=start + c, end=start + b,
-                                 before=tuple(_stems(sentence[max(0, c - 60) : c])[-6:]),
-                                 after=tuple(_stems(sentence[b : b + 60])[:5])))
+            out.append(_name(sentence, start, part_of.start(1), b))
         i = last + 1
     return out
 
@@ -371,11 +366,16 @@ def phrases_in(text: str, start: int, end: int) -> list[Candidate]:
             kept.pop()
         if not kept or len(kept) > 6 or kept[0].group()[0].isdigit() or not _stems(" ".join(w.group() for w in kept)):
             continue
-        a, b = kept[0].start(), kept[-1].end()
-        out.append(Candidate(kind="name", start=start + a, end=start + b, phrase=True,
-                             before=tuple(_stems(sentence[max(0, a - 60) : a])[-6:]),
-                             after=tuple(_stems(sentence[b : b + 60])[:5])))
+        out.append(_name(sentence, start, kept[0].start(), kept[-1].end(), phrase=True))
     return out
+
+
+def _name(sentence: str, start: int, a: int, b: int, phrase: bool = False) -> Candidate:
+    """A name (or cued phrase) candidate at ``sentence[a:b]`` (``start``: the sentence's offset in
+    the file), with the words around it."""
+    return Candidate(kind="name", start=start + a, end=start + b, phrase=phrase,
+                     before=tuple(_stems(sentence[max(0, a - 60) : a])[-6:]),
+                     after=tuple(_stems(sentence[b : b + 60])[:5]))
 
 
 _PART_OF = re.compile(r"[^\n]*?\d\S*\s+of\s+((?:the\s+)?[A-Z][^\n]*)")
