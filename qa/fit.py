@@ -145,16 +145,21 @@ def out_of_fold(examples: list[Example], l2: float = L2, folds: int = 5, repeats
     ones (0.70 out of fold where it promised 0.86)."""
     out: list[Scored] = []
     for seed in range(repeats):
-        order = np.random.default_rng(seed).permutation(len(examples))
-        for fold in range(folds):
-            test = set(order[fold::folds].tolist())
-            model = Model(fit_weights([ex for i, ex in enumerate(examples) if i not in test], l2), 0.5)
-            out += scored([examples[i] for i in sorted(test)], model)
+        for train, test in _splits(examples, folds, seed):
+            out += scored(test, Model(fit_weights(train, l2), 0.5))
     return out
 
 
+def _splits(examples: list[Example], folds: int, seed: int):
+    """(train, test) for each of ``folds`` folds of a seeded permutation."""
+    order = np.random.default_rng(seed).permutation(len(examples))
+    for fold in range(folds):
+        test = set(order[fold::folds].tolist())
+        yield [examples[i] for i in order if i not in test], [examples[i] for i in order[fold::folds]]
+
+
 def rates(rows: list[Scored], threshold: float) -> dict[str, float]:
-    strict = [answerable and p >= threshold and right for answerable, p, right in rows if answerable]
+    strict = [p >= threshold and right for answerable, p, right in rows if answerable]
     abstained = [p < threshold for answerable, p, _ in rows if answerable]
     answered_unanswerable = [p >= threshold for answerable, p, _ in rows if not answerable]
     answered = [right for answerable, p, right in rows if answerable and p >= threshold]
@@ -189,11 +194,8 @@ def choose_threshold(rows: list[Scored]) -> float:
 
 def cross_validate(examples: list[Example], folds: int = 5, seed: int = 0) -> dict[str, float]:
     """Fit (weights and threshold) on 4 folds, score the 5th."""
-    order = np.random.default_rng(seed).permutation(len(examples))
     totals: dict[str, list[float]] = {}
-    for fold in range(folds):
-        test = [examples[i] for i in order[fold::folds]]
-        train = [examples[i] for i in order if i not in set(order[fold::folds])]
+    for train, test in _splits(examples, folds, seed):
         model = fit_model(train)
         for key, value in outcomes(test, model, model.threshold).items():
             totals.setdefault(key, []).append(value)

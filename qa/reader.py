@@ -57,7 +57,6 @@ AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorat
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
 _SPELLED_OUT = re.compile(r"\b((?:[A-ZÁÉÍÓÚÑ][\w’'-]{0,40}[ \t]+(?:(?:of|and|for|the|against|in|on|de|y)[ \t]+)*){1,8})"
                           r"\(([A-Z][A-Z0-9-]{1,20})\)")
-_OTHER_AGENCY = "it is not said to be the money of the agency asked about"
 _GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
 _NAME_GLUE = frozenset({"the"})
 _PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
@@ -183,8 +182,9 @@ class Reader:
         if q.years and c is not None and c.kind in NUMERIC and c.year is None \
                 and not any(y in doc.period_years for y in q.years):
             return f"its report covers {_spans(list(doc.period_years))}"
-        if c is not None and q.kind == "money" and c.kind == "money" and o.features.get("names_missing") == 1.0:
-            return f"{_OTHER_AGENCY}: its sentence (and the one before) names none of the agencies asked about"
+        if _unowned_money(q, o):
+            return "it is not said to be the money of the agency asked about: its sentence (and the one before) " \
+                   "names none of the agencies asked about"
         if (c is not None and q.kind == "count" and (c.unit or "").lower().rstrip("s’'") in DURATIONS
                 and not set(q.head) & DURATION_STEMS):
             return "it is a length of time, not a count of what was asked"
@@ -394,7 +394,7 @@ class Reader:
             years = ", ".join(map(str, q.report_years))
             return f"the corpus holds no report published in {years}"
         others = [o for o in every if o.candidate is not None and o.candidate.kind in NUMERIC]
-        elsewhere = [o for o in others if (self.excluded(q, o) or "").startswith(_OTHER_AGENCY)]
+        elsewhere = [o for o in others if _unowned_money(q, o)]
         if elsewhere:
             best = max(elsewhere, key=lambda o: o.features.get("overlap", 0.0))
             doc = self.index.documents[best.hit.chunk.doc_id]
@@ -528,6 +528,13 @@ def _mark_agreement(options: list[Option]) -> None:
     for o in options:
         if o.family == "figure":
             o.features["agree"] = float(len(by_value.get((o.candidate.value, o.candidate.year), ())) > 1)
+
+
+def _unowned_money(q: QueryAnalysis, o: Option) -> bool:
+    """Money asked of an agency, in a sentence that (with the one before) names none of the
+    agencies the question gives: not that agency's money."""
+    c = o.candidate
+    return c is not None and q.kind == "money" and c.kind == "money" and o.features.get("names_missing") == 1.0
 
 
 @dataclass(frozen=True)
