@@ -34,6 +34,7 @@ from qa.analyze import CHANGE_WORDS, MEASURES, SYNONYMS, QueryAnalysis, analyze
 from qa.data import Answer, Hit
 from qa.extract import Candidate, SentenceCandidates, sentence_candidates
 from qa.index import Index
+from qa.text import fold
 
 READ_DEPTH = 5
 NUMERIC = frozenset({"count", "money", "percent"})
@@ -500,13 +501,24 @@ def _year_features(q: QueryAnalysis, c: Candidate) -> dict[str, float]:
 
 def answer_key(option: Option) -> tuple:
     """What two options must share to be the same answer: a figure's value and year, a name's or
-    date's text, a sentence's place."""
+    date's text (wherever it is written), a sentence's place."""
     c = option.candidate
     if c is None:
         return ("sentence", option.hit.chunk.doc_id, option.sentence.span.start)
     if c.kind in NUMERIC:
         return ("figure", c.value, c.year)
-    return (c.kind, option.hit.chunk.doc_id, c.start)
+    chunk = option.hit.chunk
+    if chunk.char_start <= c.start and c.end <= chunk.char_end:
+        text = chunk.text[c.start - chunk.char_start : c.end - chunk.char_start]
+        return (c.kind, _normal(text))
+    return (c.kind, chunk.doc_id, c.start)
+
+
+def _normal(text: str) -> str:
+    """A name's or date's text as two mentions of it compare: case, spacing, a leading "the" and
+    punctuation do not count ("the Public Ministry" is "Public Ministry")."""
+    words = re.findall(r"\w+", fold(text))
+    return " ".join(words[1:] if words[:1] == ["the"] else words)
 
 
 def marginal(options: list[Option], probabilities: np.ndarray) -> list[float]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from conftest import CORPUS, GOLD
 from qa.analyze import analyze_query
 from qa.evaluate import evaluate, load_gold
-from qa.extract import figures_in
-from qa.reader import FEATURES, Model
+from qa.extract import Candidate, figures_in
+from qa.reader import FEATURES, Model, Option, marginal
 from qa.schema import ask_response
 
 
@@ -107,6 +108,19 @@ def test_a_name_is_found_as_the_acronym_the_report_spells_out():
     assert _names_missing(analyze_query("has MINEDU included trafficking content?"), education, ()) == 1.0
     mpfn = frozenset(analyze("The MP-FN reported a budget of 7'644,000 soles"))
     assert _names_missing(analyze_query("the Public Ministry's budget"), mpfn, aliases) == 0.0
+
+
+def test_a_name_written_twice_is_one_answer_and_its_probability_is_summed():
+    text = "The Public Ministry prosecutes. Cases go to the public  ministry. MIMP assists."
+    chunk = SimpleNamespace(doc_id="d", char_start=0, char_end=len(text), text=text)
+
+    def option(phrase: str, nth: int = 0) -> Option:
+        start = [m.start() for m in re.finditer(re.escape(phrase), text)][nth]
+        return Option("name", {}, SimpleNamespace(chunk=chunk, rank=1), None,
+                      Candidate(kind="name", start=start, end=start + len(phrase)))
+
+    options = [option("The Public Ministry"), option("public  ministry"), option("MIMP")]
+    assert marginal(options, [0.3, 0.25, 0.45]) == pytest.approx([0.55, 0.55, 0.45])
 
 
 def test_the_shipped_weights_fit_the_features():
