@@ -76,7 +76,7 @@ FEATURES = {
                "after_near", "after_far", "before_near", "before_far", "after_unique", "head_first", "head_before",
                "head_all", "measure_before", "reference", "part_specific", "total", "total_shadowed",
                "how_many_of_part", "row_number", "duration", "noun_conflict", "head_missing",
-               "table", "row_match", "column_match", "year_stated", "year_sentence", "year_period",
+               "table", "row_match", "column_match", "row_best", "column_best", "year_stated", "year_sentence", "year_period",
                "year_other_asked", "year_wrong", "year_unknown", "no_year_asked", "secondary", "part", "denominator",
                "first", "word", "tiny", "modifier", "kind_exact", "currency", "change", "range", "in_question",
                "shared_number", "agree"],
@@ -235,6 +235,7 @@ class Reader:
                         family, extra = "name", self._name_features(q, c, doc.text, match)
                     out.append(Option(family, base | extra, hit, sentence, c))
         _mark_agreement(out)
+        _mark_best_cells(out)
         return out
 
     def _matcher(self, q: QueryAnalysis):
@@ -540,6 +541,20 @@ def _mark_agreement(options: list[Option]) -> None:
     for o in options:
         if o.family == "figure":
             o.features["agree"] = float(len(by_value.get((o.candidate.value, o.candidate.year), ())) > 1)
+
+
+def _mark_best_cells(options: list[Option]) -> None:
+    """A table cell whose row label (column header) matches the question best of all the cells of
+    its passage: the question names its row (column), however small a share of the question's
+    words the label is ("adults row, men column")."""
+    best: dict[tuple[int, str], float] = {}
+    cells = [o for o in options if o.family == "figure" and o.candidate.context]
+    for o in cells:
+        for key in ("row_match", "column_match"):
+            best[(o.hit.row, key)] = max(best.get((o.hit.row, key), 0.0), o.features[key])
+    for o in cells:
+        for key, name in (("row_match", "row_best"), ("column_match", "column_best")):
+            o.features[name] = float(o.features[key] > 0 and o.features[key] == best[(o.hit.row, key)])
 
 
 def _unowned_money(q: QueryAnalysis, o: Option) -> bool:

@@ -12,7 +12,7 @@ from conftest import CORPUS, GOLD
 from qa.analyze import analyze_query
 from qa.evaluate import evaluate, load_gold
 from qa.extract import Candidate, figures_in
-from qa.reader import FEATURES, Model, Option, marginal
+from qa.reader import FEATURES, Model, Option, _mark_best_cells, marginal
 from qa.schema import ask_response
 
 
@@ -121,6 +121,17 @@ def test_a_name_written_twice_is_one_answer_and_its_probability_is_summed():
 
     options = [option("The Public Ministry"), option("public  ministry"), option("MIMP")]
     assert marginal(options, [0.3, 0.25, 0.45]) == pytest.approx([0.55, 0.55, 0.45])
+
+
+def test_the_cell_whose_row_and_column_match_best_is_marked_so_in_its_passage():
+    def cell(row: int, row_match: float, column_match: float) -> Option:
+        return Option("figure", {"row_match": row_match, "column_match": column_match},
+                      SimpleNamespace(row=row), None, Candidate(kind="count", start=0, end=1, context=frozenset({"x"})))
+
+    cells = [cell(1, 0.2, 0.1), cell(1, 0.2, 0.0), cell(1, 0.0, 0.1), cell(2, 0.1, 0.0), cell(2, 0.0, 0.0)]
+    _mark_best_cells(cells)
+    assert [(o.features["row_best"], o.features["column_best"]) for o in cells] == [
+        (1, 1), (1, 0), (0, 1), (1, 0), (0, 0)]  # passage 2's best row counts there; no match is never best
 
 
 def test_the_shipped_weights_fit_the_features():
