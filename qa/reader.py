@@ -301,6 +301,8 @@ class Reader:
             "shared_number": float(bool(numbers - {value}) and any(
                 o.value in numbers for o in sentence.candidates if o is not c and o.value is not None)),
         }
+        if f["noun_conflict"]:  # "a trafficker convicted of subjecting four teenage girls": four counts girls
+            f["before_near"] = f["head_before"] = 0.0
         if c.context:  # a table cell: its row label and column header are not prose windows
             for key in ("after_near", "after_far", "before_near", "before_far", "after_unique", "head_first",
                         "head_before", "head_all", "measure_before"):

@@ -153,6 +153,13 @@ def test_shelter_beds_answer_is_28_beds_cited_to_the_2017_report(engine):
     assert answer.confidence >= engine.reader.model.threshold
 
 
+def test_a_figure_that_counts_something_else_is_not_the_count_asked_for(engine):
+    # "... to a trafficker convicted of subjecting four teenage girls": the words before "four" are
+    # the question's, but four counts girls, not convicted traffickers
+    answer = engine.ask("how many traffickers were convicted in 2017").reading.answer
+    assert answer is None or answer.value != 4
+
+
 def test_a_year_no_report_covers_gets_no_answer_and_says_why(engine):
     result = engine.ask("How many people were convicted of human trafficking in Peru in 2019?")
     assert result.reading.answer is None
