@@ -167,8 +167,8 @@ def answer_kind(question: str) -> AnswerKind:
         return "count"
     if re.search(r"\bgive the\b.*\b(?:figure|number|total)\b|\bwhat (?:was|is|were) the\b.*\b(?:number|figure|total)\b", f):
         return "figure"
-    if re.search(r"\b(?:when|what year|which year|what date|since when|what month|by what date|time ?frame|"
-                 r"publication date|date of)\b", f):
+    if re.search(r"\b(?:what year|which year|what date|since when|what month|by what date|time ?frame|"
+                 r"publication date|date of)\b|(?:^|[,;:?(]\s*|\band\s+)when\b", f):  # not "labor when the victim is 14"
         return "date"
     if re.search(r"\bstand for\b|\bmeaning\b|\bdefinition\b|\bdefine\b|\bacronym\b|\bwhat does \w+ mean\b", f):
         return "definition"

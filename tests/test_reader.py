@@ -27,6 +27,7 @@ def _figures(sentence: str, period: int | None = None):
     ("According to the 2018 TIP report, how many cases ended in a guilty verdict in 2016?", "count", (2016,), (2018,)),
     ("Were any traffickers convicted in Peru in 2005?", "yesno", (2005,), ()),
     ("when did prosecutors open the forced labor case", "date", (), ()),
+    ("minimum prison term for forced labor when the victim is under 14", "figure", (), ()),  # "when" joins a clause
     ("what does UDAVIT stand for", "definition", (), ()),
     ("Which ministry reported giving legal aid to trafficking victims?", "name", (), ()),
     ("Were there more court rulings in 2017 than in 2016? What was the 2016 number?", "figure", (2017, 2016), ()),
