@@ -120,8 +120,7 @@ SYNONYMS = {
     "headcount": ("offic",), "ruling": ("decis",), "decis": ("ruling",), "rescu": ("identifi",),
     "found": ("identifi",), "identifi": ("rescu",), "trial": ("prosecut",), "prosecut": ("trial",),
     "women": ("femal",), "men": ("male",), "girl": ("femal",), "boy": ("male",), "kid": ("child", "minor"),
-    "minor": ("child", "underag"), "child": ("minor",), "ministri": ("minist",), "interior": ("moi", "minint"),
-    "moi": ("minint", "interior"), "minint": ("moi", "interior"),
+    "minor": ("child", "underag"), "child": ("minor",), "ministri": ("minist",),
 }
 
 
