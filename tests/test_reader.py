@@ -161,6 +161,13 @@ def test_a_figure_that_counts_something_else_is_not_the_count_asked_for(engine):
     assert answer is None or answer.value != 4
 
 
+def test_an_agency_is_not_matched_by_a_table_row_that_shares_a_word_of_its_name(engine):
+    # the NGO report's victims table has a Women row (306); MIMP is the Ministry of Women, but the
+    # row counts women, not what MIMP did
+    answer = engine.ask("How many victims did MIMP assist in 2016?").reading.answer
+    assert answer is None or answer.value != 306
+
+
 def test_a_year_no_report_covers_gets_no_answer_and_says_why(engine):
     result = engine.ask("How many people were convicted of human trafficking in Peru in 2019?")
     assert result.reading.answer is None
