@@ -167,7 +167,9 @@ def answer_kind(question: str) -> AnswerKind:
     if re.search(r"\bgive the\b.*\b(?:figure|number|total)\b|\bwhat (?:was|is|were) the\b.*\b(?:number|figure|total)\b", f):
         return "figure"
     if re.search(r"\b(?:what year|which year|what date|since when|what month|by what date|time ?frame|"
-                 r"publication date|date of)\b|(?:^|[,;:?(]\s*|\band\s+)when\b", f):  # not "labor when the victim is 14"
+                 r"publication date|date of)\b|(?:^\W*|[,;:?(\[–—-]\s*|\b(?:and|so|but|until|till)\s+)when\b"
+                 r"|\bwhen\s+(?:did|does|do|is|are|was|were|has|have|had|will|would)\b|\bwhen\W*$", f):
+        # not "minimum prison term for forced labor when the victim is under 14"
         return "date"
     if re.search(r"\bstand for\b|\bmeaning\b|\bdefinition\b|\bdefine\b|\bacronym\b|\bwhat does \w+ mean\b", f):
         return "definition"
@@ -224,8 +226,14 @@ def _shift_year(m: re.Match) -> str:
     return str(year) if re.fullmatch(_ASKED_YEAR, str(year)) else m.group()
 
 
+def _clauses(question: str) -> list[str]:
+    """The question's sentences and clauses ("Did X rise? What was the 2016 figure?"); a closing
+    quote or bracket after the question mark is none."""
+    return [c for c in re.split(r"[?;]\s*|\.\s+(?=[A-Z])", question) if re.search(r"\w", c)]
+
+
 def analyze_query(question: str) -> QueryAnalysis:
-    clauses = [c for c in re.split(r"[?;]\s*|\.\s+(?=[A-Z])", question) if c.strip()]
+    clauses = _clauses(question)
     # in several clauses, a report named before the last one is context, not where to look
     scope = clauses[-1] if len(clauses) > 1 else question
     report_years: list[int] = []
@@ -301,7 +309,7 @@ def _names(question: str) -> tuple[tuple[str, ...], ...]:
 def _kind(question: str) -> AnswerKind:
     """The kind asked for; in a question of several clauses ("Did X rise? What was the 2016
     figure?") the last clause asks."""
-    clauses = [c for c in re.split(r"[?;]\s*|\.\s+(?=[A-Z])", question) if c.strip()]
+    clauses = _clauses(question)
     if len(clauses) > 1:
         last = answer_kind(clauses[-1])
         if last != "sentence":

@@ -129,8 +129,9 @@ def _best(example: Example, model: Model) -> tuple[float, bool]:
         return 0.9, example.direct
     if example.abstained or not example.options:
         return 0.0, False
-    probabilities = marginal(example.options, model.probabilities(example.options))
-    best = best_option(example.options, probabilities)
+    own = model.probabilities(example.options)
+    probabilities = marginal(example.options, own)
+    best = best_option(example.options, probabilities, own)
     return float(probabilities[best]), example.labels[best]
 
 

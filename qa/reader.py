@@ -164,6 +164,11 @@ class Reader:
             found = self._alias_cache[doc_id] = tuple(out.values())
         return found
 
+    @functools.cached_property
+    def _every_alias(self) -> tuple[Alias, ...]:
+        """The acronyms every report spells out: one report's "MININTER" is another's "MOI"."""
+        return tuple(dict.fromkeys(a for doc_id in self.index.documents for a in self._aliases(doc_id)))
+
     # -- options ------------------------------------------------------------------------------
 
     def options(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> list[Option]:
@@ -206,7 +211,7 @@ class Reader:
             aliases = self._aliases(doc.id)
             for i, (sentence, cosine) in enumerate(zip(sentences, cosines)):
                 previous = sentences[i - 1].terms if i else frozenset()
-                missing = _names_missing(q, sentence.terms | previous, aliases)
+                missing = _names_missing(q, sentence.terms | previous, self._every_alias)
                 base = {
                     "bias": 1.0,
                     "cosine": float(cosine),
@@ -301,8 +306,8 @@ class Reader:
             "shared_number": float(bool(numbers - {value}) and any(
                 o.value in numbers for o in sentence.candidates if o is not c and o.value is not None)),
         }
-        if f["noun_conflict"]:  # "a trafficker convicted of subjecting four teenage girls": four counts girls
-            f["before_near"] = f["head_before"] = 0.0
+        if f["noun_conflict"]:  # "a trafficker convicted of subjecting four teenage girls": four counts girls,
+            f["before_near"] = f["head_before"] = 0.0  # and the words before it say nothing of what it counts
         if c.context:  # a table cell: its row label and column header are not prose windows
             for key in ("after_near", "after_far", "before_near", "before_far", "after_unique", "head_first",
                         "head_before", "head_all", "measure_before"):
@@ -377,9 +382,10 @@ class Reader:
         options = [o for o in every if not self.excluded(q, o)]
         if not options:
             return Reading(None, self._nothing(q, every))
-        probabilities = marginal(options, self.model.probabilities(options))
+        own = self.model.probabilities(options)
+        probabilities = marginal(options, own)
         options = [replace(o, probability=p) for o, p in zip(options, probabilities)]
-        best = options[best_option(options, probabilities)]
+        best = options[best_option(options, probabilities, own)]
         answer = self._answer(best)
         if best.probability < self.model.threshold:
             where = f"{self.index.documents[answer.doc_id].title}, {best.hit.chunk.section_label}"
@@ -474,9 +480,12 @@ class Reader:
         )
 
 
-def best_option(options: list[Option], probabilities) -> int:
-    """Which option the reader answers with: the most probable, the better-ranked passage on a tie."""
-    return max(range(len(options)), key=lambda i: (probabilities[i], -options[i].hit.rank))
+def best_option(options: list[Option], probabilities, own=None) -> int:
+    """Which option the reader answers with: the most probable answer (``probabilities``, summed
+    over its mentions); of its mentions, the one most probable on its own (``own``), then the
+    better-ranked passage."""
+    own = probabilities if own is None else own
+    return max(range(len(options)), key=lambda i: (probabilities[i], own[i], -options[i].hit.rank))
 
 
 def _is_float(text: str) -> bool:
@@ -511,10 +520,8 @@ def answer_key(option: Option) -> tuple:
     if c.kind in NUMERIC:
         return ("figure", c.value, c.year)
     chunk = option.hit.chunk
-    if chunk.char_start <= c.start and c.end <= chunk.char_end:
-        text = chunk.text[c.start - chunk.char_start : c.end - chunk.char_start]
-        return (c.kind, _normal(text))
-    return (c.kind, chunk.doc_id, c.start)
+    text = _normal(chunk.text[c.start - chunk.char_start : c.end - chunk.char_start])
+    return (c.kind, text) if text else (c.kind, chunk.doc_id, c.start)
 
 
 def _normal(text: str) -> str:
@@ -579,7 +586,8 @@ class Alias:
 def _names_missing(q: QueryAnalysis, terms: frozenset[str], aliases: tuple[Alias, ...]) -> float:
     """Share of the names the question gives ("Public Ministry", "MIMP") that a sentence (with
     the one before it) does not mention, synonyms counted, and a name counted as its acronym
-    and an acronym as its name where the report spells the acronym out."""
+    and an acronym as its name (or as another acronym for that name) where a report spells
+    the acronym out."""
     if not q.names:
         return 0.0
 
@@ -589,8 +597,11 @@ def _names_missing(q: QueryAnalysis, terms: frozenset[str], aliases: tuple[Alias
     def mentioned(name: tuple[str, ...]) -> bool:
         if present(name):
             return True
-        return any((set(name) == set(a.acronym) and present(a.name))  # "MINEDU" asked, "Ministry of Education" written
-                   or (present(a.acronym) and set(name) <= a.name) for a in aliases)
+        asked = frozenset(name)
+        stands_for = [a.name for a in aliases if asked == set(a.acronym)]  # "MINEDU": "Ministry of Education"
+        return any(present(n) for n in stands_for) or any(
+            present(a.acronym) and any(n <= a.name for n in (asked, *stands_for))  # "MOI" written
+            for a in aliases)
 
     return sum(1 for name in q.names if not mentioned(name)) / len(q.names)
 

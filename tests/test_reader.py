@@ -12,7 +12,7 @@ from conftest import CORPUS, GOLD
 from qa.analyze import analyze_query
 from qa.evaluate import evaluate, load_gold
 from qa.extract import Candidate, figures_in
-from qa.reader import FEATURES, Model, Option, _mark_best_cells, marginal
+from qa.reader import FEATURES, Model, Option, _mark_best_cells, answer_key, best_option, marginal
 from qa.schema import ask_response
 
 
@@ -28,6 +28,10 @@ def _figures(sentence: str, period: int | None = None):
     ("Were any traffickers convicted in Peru in 2005?", "yesno", (2005,), ()),
     ("when did prosecutors open the forced labor case", "date", (), ()),
     ("minimum prison term for forced labor when the victim is under 14", "figure", (), ()),  # "when" joins a clause
+    ("“When did the anti-trafficking law pass?”", "date", (), ()),
+    ("Peru's anti-trafficking law - when was it passed?", "date", (), ()),
+    ("The anti-trafficking law was passed when?", "date", (), ()),
+    ('"How many shelter beds existed in 2016?"', "count", (2016,), ()),  # the closing quote is no clause
     ("what does UDAVIT stand for", "definition", (), ()),
     ("Which ministry reported giving legal aid to trafficking victims?", "name", (), ()),
     ("Were there more court rulings in 2017 than in 2016? What was the 2016 number?", "figure", (2017, 2016), ()),
@@ -109,6 +113,10 @@ def test_a_name_is_found_as_the_acronym_the_report_spells_out():
     assert _names_missing(analyze_query("has MINEDU included trafficking content?"), education, ()) == 1.0
     mpfn = frozenset(analyze("The MP-FN reported a budget of 7'644,000 soles"))
     assert _names_missing(analyze_query("the Public Ministry's budget"), mpfn, aliases) == 0.0
+    # one report's acronym for a name is another's: "MININTER" asked, "MOI" written
+    mininter = aliases + (Alias(("minint",), frozenset({"ministri", "interior"}), True),)
+    assert _names_missing(analyze_query("What was MININTER's budget in 2017?"), moi, mininter) == 0.0
+    assert _names_missing(analyze_query("What was MININTER's budget in 2017?"), moi, aliases) == 1.0
 
 
 def test_a_name_written_twice_is_one_answer_and_its_probability_is_summed():
@@ -122,6 +130,14 @@ def test_a_name_written_twice_is_one_answer_and_its_probability_is_summed():
 
     options = [option("The Public Ministry"), option("public  ministry"), option("MIMP")]
     assert marginal(options, [0.3, 0.25, 0.45]) == pytest.approx([0.55, 0.55, 0.45])
+    # the answer is the mention most probable on its own
+    assert best_option(options, marginal(options, [0.2, 0.35, 0.45]), [0.2, 0.35, 0.45]) == 1
+    # a name with no words (punctuation) is not one answer with every other such name
+    dash = "— and —"
+    blank = SimpleNamespace(doc_id="d", char_start=0, char_end=len(dash), text=dash)
+    first, second = (Option("name", {}, SimpleNamespace(chunk=blank, rank=1), None, Candidate(kind="name", start=a, end=a + 1))
+                     for a in (0, 6))
+    assert answer_key(first) != answer_key(second)
 
 
 def test_the_cell_whose_row_and_column_match_best_is_marked_so_in_its_passage():
