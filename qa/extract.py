@@ -450,7 +450,8 @@ def table_cells(text: str, chunk: Chunk, period_year: int | None) -> list[tuple[
             out.append((i, Candidate(
                 kind=kind, start=cell.start + a, end=cell.start + b, value=value,
                 unit="%" if pct else ("soles" if kind == "money" else None), year=year, year_source=source,
-                after=tuple(_stems(column)), before=tuple(_stems(label) + re.findall(r"\d+", label)),
+                after=tuple(_stems(column) + re.findall(r"\d+", column)),
+                before=tuple(_stems(label) + re.findall(r"\d+", label)),
                 context=frozenset(_stems(label) + _stems(column) + caption_stems),
             )))
     return out

@@ -75,7 +75,7 @@ FEATURES = {
     "figure": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong",
                "after_near", "after_far", "before_near", "before_far", "after_unique", "head_first", "head_before",
                "head_all", "measure_before", "reference", "part_specific", "total", "total_shadowed",
-               "how_many_of_part", "row_number", "duration", "noun_conflict", "head_missing",
+               "how_many_of_part", "label_number", "duration", "noun_conflict", "head_missing",
                "table", "row_match", "column_match", "row_best", "column_best", "year_stated", "year_sentence", "year_period",
                "year_other_asked", "year_wrong", "year_unknown", "no_year_asked", "secondary", "part", "denominator",
                "first", "word", "tiny", "modifier", "kind_exact", "currency", "change", "range", "in_question",
@@ -282,7 +282,7 @@ class Reader:
             "total": float(c.total),
             "total_shadowed": match(c.parts_own),
             "how_many_of_part": float(c.part and q.subset),
-            "row_number": float(bool(c.context) and any(n in c.before for n in q.numbers)),
+            "label_number": float(bool(c.context) and any(n in c.before or n in c.after for n in q.numbers)),
             "noun_conflict": float(bool(q.head) and not c.context and bool(c.noun) and not match(near)
                                    and not head_words & near),
             "head_missing": float(bool(head_stems) and bool(c.noun) and not c.context

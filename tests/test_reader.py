@@ -151,6 +151,18 @@ def test_the_cell_whose_row_and_column_match_best_is_marked_so_in_its_passage():
         (1, 1), (1, 0), (0, 1), (1, 0), (0, 0)]  # passage 2's best row counts there; no match is never best
 
 
+def test_a_cell_knows_the_numbers_of_its_row_label_and_column_header():
+    from qa.data import Chunk, Span
+    from qa.extract import table_cells
+
+    text = "Victims by age\nPlace\taged 0-11\taged 12-17\nLima\t5\t100\n"
+    rows = [Span(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+    chunk = Chunk("c", "d", 0, ("T",), "table", text, 0, len(text), tuple(rows), ())
+    cells = {text[c.start : c.end]: c for _, c in table_cells(text, chunk, None)}
+    assert {"12", "17"} <= set(cells["100"].after) and "12" not in cells["5"].after
+    assert "lima" in cells["100"].before
+
+
 def test_the_shipped_weights_fit_the_features():
     model = Model.load()
     assert set(model.weights) == {*FEATURES, "null"}
