@@ -450,11 +450,15 @@ def table_cells(text: str, chunk: Chunk, period_year: int | None) -> list[tuple[
             out.append((i, Candidate(
                 kind=kind, start=cell.start + a, end=cell.start + b, value=value,
                 unit="%" if pct else ("soles" if kind == "money" else None), year=year, year_source=source,
-                after=tuple(_stems(column) + re.findall(r"\d+", column)),
-                before=tuple(_stems(label) + re.findall(r"\d+", label)),
+                after=_label_terms(column), before=_label_terms(label),
                 context=frozenset(_stems(label) + _stems(column) + caption_stems),
             )))
     return out
+
+
+def _label_terms(label: str) -> tuple[str, ...]:
+    """A row label's or column header's stems and numbers ("aged 12-17" -> age, 12, 17)."""
+    return tuple(_stems(label) + re.findall(r"\d+", label))
 
 
 def sentence_candidates(text: str, chunk: Chunk, period_year: int | None) -> list[SentenceCandidates]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from qa.engine import Engine
 from qa.evaluate import GoldQuestion, answer_correct, load_gold, locate
-from qa.reader import FEATURES, Model, Option, best_option, marginal
+from qa.reader import FEATURES, Model, Option, best_option
 from qa.settings import Settings
 
 L2 = 0.2  # by 5-fold cross-validation: 0.3 answers less (strict 0.569), 0.1 abstains too little (0.78)
@@ -129,9 +129,7 @@ def _best(example: Example, model: Model) -> tuple[float, bool]:
         return 0.9, example.direct
     if example.abstained or not example.options:
         return 0.0, False
-    own = model.probabilities(example.options)
-    probabilities = marginal(example.options, own)
-    best = best_option(example.options, probabilities, own)
+    best, probabilities = best_option(example.options, model.probabilities(example.options))
     return float(probabilities[best]), example.labels[best]
 
 

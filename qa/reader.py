@@ -142,7 +142,6 @@ class Reader:
                              for d in index.documents.values()}
         self._covered = sorted({y for d in index.documents.values() for y in d.period_years})
         self._idf = index.sparse.idf()
-        self._alias_cache: dict[str, tuple[Alias, ...]] = {}
         self._default_idf = max(self._idf.values(), default=1.0)
 
     @functools.lru_cache(maxsize=4096)
@@ -151,18 +150,16 @@ class Reader:
         text = self.index.documents[chunk.doc_id].text
         return tuple(sentence_candidates(text, chunk, self._period_year[chunk.doc_id]))
 
+    @functools.lru_cache(maxsize=None)
     def _aliases(self, doc_id: str) -> tuple[Alias, ...]:
         """The acronyms a report spells out, "Ministry of Women and Vulnerable Populations (MIMP)",
         so that a question naming either finds the other (read once per report)."""
-        found = self._alias_cache.get(doc_id)
-        if found is None:
-            out = {}
-            for m in _SPELLED_OUT.finditer(self.index.documents[doc_id].text):
-                acronym, name = tuple(analyze(m.group(2))), frozenset(analyze(m.group(1))) - _NAME_GLUE
-                if acronym and name:
-                    out[(acronym, name)] = Alias(acronym, name, bool(name & _INSTITUTION))
-            found = self._alias_cache[doc_id] = tuple(out.values())
-        return found
+        out = {}
+        for m in _SPELLED_OUT.finditer(self.index.documents[doc_id].text):
+            acronym, name = tuple(analyze(m.group(2))), frozenset(analyze(m.group(1))) - _NAME_GLUE
+            if acronym and name:
+                out[(acronym, name)] = Alias(acronym, name, bool(name & _INSTITUTION))
+        return tuple(out.values())
 
     @functools.cached_property
     def _every_alias(self) -> tuple[Alias, ...]:
@@ -382,10 +379,9 @@ class Reader:
         options = [o for o in every if not self.excluded(q, o)]
         if not options:
             return Reading(None, self._nothing(q, every))
-        own = self.model.probabilities(options)
-        probabilities = marginal(options, own)
+        index, probabilities = best_option(options, self.model.probabilities(options))
         options = [replace(o, probability=p) for o, p in zip(options, probabilities)]
-        best = options[best_option(options, probabilities, own)]
+        best = options[index]
         answer = self._answer(best)
         if best.probability < self.model.threshold:
             where = f"{self.index.documents[answer.doc_id].title}, {best.hit.chunk.section_label}"
@@ -480,12 +476,13 @@ class Reader:
         )
 
 
-def best_option(options: list[Option], probabilities, own=None) -> int:
-    """Which option the reader answers with: the most probable answer (``probabilities``, summed
-    over its mentions); of its mentions, the one most probable on its own (``own``), then the
-    better-ranked passage."""
-    own = probabilities if own is None else own
-    return max(range(len(options)), key=lambda i: (probabilities[i], own[i], -options[i].hit.rank))
+def best_option(options: list[Option], own) -> tuple[int, list[float]]:
+    """Which option the reader answers with, and every option's confidence (``marginal``: its
+    answer's probability, summed over the answer's mentions). The most confident answer; of its
+    mentions, the one most probable on its own (``own``), then the better-ranked passage."""
+    probabilities = marginal(options, own)
+    best = max(range(len(options)), key=lambda i: (probabilities[i], own[i], -options[i].hit.rank))
+    return best, probabilities
 
 
 def _is_float(text: str) -> bool:
