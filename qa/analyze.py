@@ -88,7 +88,7 @@ def is_year_term(term: str) -> bool:
 
 _REPORT_YEAR = re.compile(
     r"\b(?:(?:19|20)\d\d\s+(?:tip|trafficking in persons|us|u\.s\.|state department|alternative|ngo)?\s*report"
-    r"|report\s+(?:of|from|for)\s+(?:19|20)\d\d)\b",
+    r"|report\s+(?:of|from|for)\s+(?:19|20)\d\d|(?:19|20)\d\d\s+tip|tip\s+(?:report\s+)?(?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
 
@@ -158,8 +158,9 @@ def answer_kind(question: str) -> AnswerKind:
     """The kind of answer a question wants, from its wording."""
     f = fold(question).strip()
     money = bool(_MONEY_WORDS.search(f))
-    if re.search(r"\b(?:percentage|percent|proportion)\b|%|\bwhat share\b", f):
-        return "percent"
+    if re.search(r"\b(?:percentage|percent|proportion)\b|%|\bwhat share\b", f) or \
+            re.search(r"\brate\b", f) and not re.search(r"\bhow (?:many|much)\b", f):
+        return "percent"  # "budget execution rate"
     if re.search(r"\bhow much\b", f):
         return "money"
     if re.search(r"\bhow many\b|\bnumber of\b|\bhow large\b|\bheadcount\b|\bcapacity\b|\bhow big\b", f):
@@ -171,10 +172,11 @@ def answer_kind(question: str) -> AnswerKind:
                  r"|\bwhen\s+(?:did|does|do|is|are|was|were|has|have|had|will|would)\b|\bwhen\W*$", f):
         # not "minimum prison term for forced labor when the victim is under 14"
         return "date"
-    if re.search(r"\bstand for\b|\bmeaning\b|\bdefinition\b|\bdefine\b|\bacronym\b|\bwhat does \w+ mean\b", f):
-        return "definition"
+    if re.search(r"\bstands? for\b|\bmeaning\b|\bdefinition\b|\bdefine\b|\bacronym\b|\bwhat does \w+ mean\b", f) \
+            or re.fullmatch(r"\W*(?i:what (?:is|are|was|were) (?:the )?)[A-Z][A-Z0-9-]{2,}\W*", question.strip()):
+        return "definition"  # "what is UDAVIT?": an acronym alone is asked to be spelled out
     if re.search(r"^(?:(?:according to [^,]*, )?(?:did|does|do|is|are|was|were|has|have|had|can|could|must|will|should)|"
-                 r"any)\b|[:,] (?:any|did|does|is|are|was|were|has|have)\b", f):
+                 r"any)\b|(?:[:,]|\s[-–—]) (?:any|did|does|is|are|was|were|has|have)\b", f):
         return "yesno"
     if re.search(rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_LIST_NOUNS})\b|\blist\b|\bwhere (?:are|were)\b", f) or \
             re.match(rf"(?:\w+\s+)?(?:{_LIST_NOUNS})\b", f):

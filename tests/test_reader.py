@@ -33,6 +33,12 @@ def _figures(sentence: str, period: int | None = None):
     ("The anti-trafficking law was passed when?", "date", (), ()),
     ('"How many shelter beds existed in 2016?"', "count", (2016,), ()),  # the closing quote is no clause
     ("what does UDAVIT stand for", "definition", (), ()),
+    ("VRAEM stands for what", "definition", (), ()),
+    ("What is UDAVIT?", "definition", (), ()),  # an acronym alone is asked to be spelled out
+    ("what is MIMP doing about shelters", "sentence", (), ()),
+    ("2023 TIP - is there any shelter that takes adult male victims?", "yesno", (), (2023,)),
+    ("foreign ministry budget execution rate 2016", "percent", (2016,), ()),
+    ("how many victims were rescued at a rate of one a day", "count", (), ()),
     ("Which ministry reported giving legal aid to trafficking victims?", "name", (), ()),
     ("Were there more court rulings in 2017 than in 2016? What was the 2016 number?", "figure", (2017, 2016), ()),
     ("Where was the court that sentenced the trafficker?", "name", (), ()),
