@@ -433,22 +433,16 @@ class Reader:
 
     def _expansion(self, acronym: str, hits: list[Hit]) -> Answer | None:
         """'What does UDAVIT stand for': the name written before "(UDAVIT)" in a passage."""
-        word = r"(?:[A-ZÁÉÍÓÚÑ][\w’'-]*|of|and|for|the|against|in|on|de|y)"
-        pattern = re.compile(rf"({word}(?:[ \t]+(?:{word}|[\d–-]+))*)\s*\({re.escape(acronym)}\)")
+        pattern = re.compile(rf"\(\s*{re.escape(acronym)}\s*\)")
         for hit in hits[:READ_DEPTH]:
             text = self.index.documents[hit.chunk.doc_id].text
             for m in pattern.finditer(text, hit.chunk.char_start, hit.chunk.char_end):
-                a, b = m.span(1)
-                name = text[a:b]
-                possessive = max(name.rfind("’s "), name.rfind("'s "))
-                if possessive >= 0:
-                    a += possessive + 3
-                while text[a:b].split(" ", 1)[0].lower() in ("the", "of", "and"):
-                    a += len(text[a:b].split(" ", 1)[0]) + 1
-                row = hit.row
-                sentence = next((s for s in self._sentences(row) if s.span.start <= a < s.span.end), None)
-                if sentence is not None:
-                    option = Option("name", {}, hit, sentence, Candidate(kind="name", start=a, end=b), 0.9)
+                sentence = next((s for s in self._sentences(hit.row) if s.span.start <= m.start() < s.span.end), None)
+                if sentence is None:
+                    continue
+                span = spelled_out(text, sentence.span.start, m.start(), acronym)
+                if span is not None:
+                    option = Option("name", {}, hit, sentence, Candidate(kind="name", start=span[0], end=span[1]), 0.9)
                     return self._answer(option)
         return None
 
@@ -483,6 +477,56 @@ def best_option(options: list[Option], own) -> tuple[int, list[float]]:
     probabilities = marginal(options, own)
     best = max(range(len(options)), key=lambda i: (probabilities[i], own[i], -options[i].hit.rank))
     return best, probabilities
+
+
+_GLUE = frozenset({"of", "and", "for", "the", "against", "in", "on", "de", "y", "del", "la", "el"})
+_NAME_TOKEN = re.compile(r"[\w’'-]+|,")
+
+
+def spelled_out(text: str, floor: int, end: int, acronym: str) -> tuple[int, int] | None:
+    """The span of the name an acronym in parentheses at ``end`` spells out, read backwards no
+    further than ``floor``: capitalized words with the small words between them ("Ministry of
+    Women and Vulnerable Populations"), a list ("Valley of the Apurímac, Ene, and Mantaro
+    Rivers"), a year range ("National Plan against Human Trafficking 2011 – 2016"), and lowercase
+    words only between the last capitalized word and the parenthesis ("Specialized Prosecutor's
+    Office in the crime of human trafficking"). A possessive owner is dropped ("the Public
+    Ministry's Victim and Witness Assistance Unit") unless its initials are more of the acronym's."""
+    stop = len(text[floor:end].rstrip())
+    tokens = [(m.start(), m.end(), m.group()) for m in _NAME_TOKEN.finditer(text, floor, floor + stop)]
+    start, capital, lowercase = None, False, 0
+    for i in range(len(tokens) - 1, -1, -1):
+        a, b, word = tokens[i]
+        gap = text[b : tokens[i + 1][0]] if i + 1 < len(tokens) else text[b : floor + stop]
+        if gap.strip(" \t–-"):
+            break  # punctuation other than a comma or a dash between words ends the name
+        if word == ",":
+            after = tokens[i + 1][2] if i + 1 < len(tokens) else ""
+            if not (capital and i and tokens[i - 1][2][:1].isupper() and (after[:1].isupper() or after == "and")):
+                break
+        elif word.lower() in _GLUE or re.fullmatch(r"[\d–-]+", word):
+            continue  # "The" opening a sentence is no name
+        elif word[:1].isupper():
+            start, capital = a, True
+        elif not capital and lowercase < 6:
+            lowercase += 1
+        else:
+            break
+    if start is None:
+        return None
+    name_end = floor + stop
+    name = text[start:name_end]
+    possessive = max(name.rfind("’s "), name.rfind("'s "))
+    if possessive >= 0:
+        letters = set(acronym.upper())
+
+        def initials(part: str) -> int:
+            return len({w[0].upper() for w in re.findall(r"[\w’'-]+", part) if w.lower() not in _GLUE} & letters)
+
+        if initials(name[possessive + 3 :]) >= initials(name):
+            start += possessive + 3
+    while text[start:name_end].split(" ", 1)[0].lower() in _GLUE:
+        start += len(text[start:name_end].split(" ", 1)[0]) + 1
+    return (start, name_end) if start < name_end else None
 
 
 def _is_float(text: str) -> bool:

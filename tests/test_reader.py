@@ -12,7 +12,7 @@ from conftest import CORPUS, GOLD
 from qa.analyze import analyze_query
 from qa.evaluate import evaluate, load_gold
 from qa.extract import Candidate, figures_in
-from qa.reader import FEATURES, Model, Option, _mark_best_cells, answer_key, best_option, marginal
+from qa.reader import FEATURES, Model, Option, _mark_best_cells, answer_key, best_option, marginal, spelled_out
 from qa.schema import ask_response
 
 
@@ -123,6 +123,24 @@ def test_a_name_is_found_as_the_acronym_the_report_spells_out():
     mininter = aliases + (Alias(("minint",), frozenset({"ministri", "interior"}), True),)
     assert _names_missing(analyze_query("What was MININTER's budget in 2017?"), moi, mininter) == 0.0
     assert _names_missing(analyze_query("What was MININTER's budget in 2017?"), moi, aliases) == 1.0
+
+
+@pytest.mark.parametrize("sentence, acronym, name", [
+    ("mining areas and the Valley of the Apurímac, Ene, and Mantaro Rivers (VRAEM).", "VRAEM",
+     "Valley of the Apurímac, Ene, and Mantaro Rivers"),
+    ("a budget for the operation of the Specialized Prosecutor's Office in the crime of human trafficking (FISTRAP).",
+     "FISTRAP", "Specialized Prosecutor's Office in the crime of human trafficking"),
+    ("It met MIMP, the Ministry of Labor (MOL), and others.", "MOL", "Ministry of Labor"),
+    ("the Public Ministry’s Victim and Witness Assistance Unit (UDAVIT) helped.", "UDAVIT",
+     "Victim and Witness Assistance Unit"),
+    ("the implementation of the National Plan against Human Trafficking 2011 – 2016 (PNAT).", "PNAT",
+     "National Plan against Human Trafficking 2011 – 2016"),
+    ("Police. The unit trained 50 officials (MIMP).", "MIMP", None),  # no name before it
+])
+def test_an_acronym_is_spelled_out_by_the_name_before_it(sentence, acronym, name):
+    end = sentence.index(f"({acronym})")
+    span = spelled_out(sentence, 0, end, acronym)
+    assert (sentence[span[0] : span[1]] if span else None) == name
 
 
 def test_a_name_written_twice_is_one_answer_and_its_probability_is_summed():
