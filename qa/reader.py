@@ -56,8 +56,7 @@ STRICT_KINDS = {"count": {"count"}, "money": {"money"}, "percent": {"percent"}}
 AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorate|Police|Congress|Court|Program|"
                     r"Secretariat|Prosecutor|Judiciary|Government|Municipality|UN|Department|Institute|Agency|"
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
-_SPELLED_OUT = re.compile(r"\b((?:[A-ZÁÉÍÓÚÑ][\w’'-]{0,40}[ \t]+(?:(?:of|and|for|the|against|in|on|de|y)[ \t]+)*){1,8})"
-                          r"\(([A-Z][A-Z0-9-]{1,20})\)")
+_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9-]{1,20})\)")
 _GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
 _NAME_GLUE = frozenset({"the"})
 _PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
@@ -155,8 +154,12 @@ class Reader:
         """The acronyms a report spells out, "Ministry of Women and Vulnerable Populations (MIMP)",
         so that a question naming either finds the other (read once per report)."""
         out = {}
-        for m in _SPELLED_OUT.finditer(self.index.documents[doc_id].text):
-            acronym, name = tuple(analyze(m.group(2))), frozenset(analyze(m.group(1))) - _NAME_GLUE
+        text = self.index.documents[doc_id].text
+        for m in _ACRONYM.finditer(text):
+            span = spelled_out(text, max(0, m.start() - 300), m.start(), m.group(1))
+            if span is None:
+                continue
+            acronym, name = tuple(analyze(m.group(1))), frozenset(analyze(text[span[0] : span[1]])) - _NAME_GLUE
             if acronym and name:
                 out[(acronym, name)] = Alias(acronym, name, bool(name & _INSTITUTION))
         return tuple(out.values())
@@ -489,8 +492,9 @@ def spelled_out(text: str, floor: int, end: int, acronym: str) -> tuple[int, int
     Women and Vulnerable Populations"), a list ("Valley of the Apurímac, Ene, and Mantaro
     Rivers"), a year range ("National Plan against Human Trafficking 2011 – 2016"), and lowercase
     words only between the last capitalized word and the parenthesis ("Specialized Prosecutor's
-    Office in the crime of human trafficking"). A possessive owner is dropped ("the Public
-    Ministry's Victim and Witness Assistance Unit") unless its initials are more of the acronym's."""
+    Office in the crime of human trafficking"). An institution owning the name is dropped ("the
+    Public Ministry's Victim and Witness Assistance Unit") unless its initials are more of the
+    acronym's; another possessive is part of the name ("Women's Emergency Centers")."""
     stop = len(text[floor:end].rstrip())
     tokens = [(m.start(), m.end(), m.group()) for m in _NAME_TOKEN.finditer(text, floor, floor + stop)]
     start, capital, lowercase = None, False, 0
@@ -522,7 +526,8 @@ def spelled_out(text: str, floor: int, end: int, acronym: str) -> tuple[int, int
         def initials(part: str) -> int:
             return len({w[0].upper() for w in re.findall(r"[\w’'-]+", part) if w.lower() not in _GLUE} & letters)
 
-        if initials(name[possessive + 3 :]) >= initials(name):
+        owner = frozenset(analyze(name[:possessive]))
+        if owner & _INSTITUTION and initials(name[possessive + 3 :]) >= initials(name):
             start += possessive + 3
     while text[start:name_end].split(" ", 1)[0].lower() in _GLUE:
         start += len(text[start:name_end].split(" ", 1)[0]) + 1

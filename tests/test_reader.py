@@ -135,6 +135,7 @@ def test_a_name_is_found_as_the_acronym_the_report_spells_out():
      "Victim and Witness Assistance Unit"),
     ("the implementation of the National Plan against Human Trafficking 2011 – 2016 (PNAT).", "PNAT",
      "National Plan against Human Trafficking 2011 – 2016"),
+    ("victims in the 245 Women's Emergency Centers (CEM).", "CEM", "Women's Emergency Centers"),
     ("Police. The unit trained 50 officials (MIMP).", "MIMP", None),  # no name before it
 ])
 def test_an_acronym_is_spelled_out_by_the_name_before_it(sentence, acronym, name):
