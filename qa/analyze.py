@@ -154,8 +154,20 @@ _NAME_NOUNS = (r"ministry|agency|institution|body|organi[sz]ation|unit|directora
                r"area|place|form|location")
 
 
+_TOPIC = re.compile(r"[^:?;]{1,80}?(?::|\s[-–—])\s+(?=(?:what|which|how|who|whom|where|when|why|is|are|was|were|did|"
+                    r"does|do|has|have|had|can|could|any|according)\b)", re.IGNORECASE)
+
+
+def _asked(question: str) -> str:
+    """The question without a topic put before it ("2006 TIP: which hotline ...", "2023 TIP - is
+    there any shelter ...")."""
+    topic = _TOPIC.match(question)
+    return question[topic.end() :] if topic else question
+
+
 def answer_kind(question: str) -> AnswerKind:
     """The kind of answer a question wants, from its wording."""
+    question = _asked(question)
     f = fold(question).strip()
     money = bool(_MONEY_WORDS.search(f))
     if re.search(r"\b(?:percentage|percent|proportion)\b|%|\bwhat share\b", f) or \
@@ -176,7 +188,7 @@ def answer_kind(question: str) -> AnswerKind:
             or re.fullmatch(r"\W*(?i:what (?:is|are|was|were) (?:the )?)[A-Z][A-Z0-9-]{2,}\W*", question.strip()):
         return "definition"  # "what is UDAVIT?": an acronym alone is asked to be spelled out
     if re.search(r"^(?:(?:according to [^,]*, )?(?:did|does|do|is|are|was|were|has|have|had|can|could|must|will|should)|"
-                 r"any)\b|(?:[:,]|\s[-–—]) (?:any|did|does|is|are|was|were|has|have)\b", f):
+                 r"any)\b|[:,] (?:any|did|does|is|are|was|were|has|have)\b", f):
         return "yesno"
     if re.search(rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_LIST_NOUNS})\b|\blist\b|\bwhere (?:are|were)\b", f) or \
             re.match(rf"(?:\w+\s+)?(?:{_LIST_NOUNS})\b", f):
@@ -204,7 +216,14 @@ _HEAD_STOP = re.compile(r"(?:about|by|in|of|for|from|with|to|on|at|under|who|tha
 
 def _head(question: str) -> tuple[str, ...]:
     """Stems of what is counted: after "how many"/"number of", or a keyword query's first words
-    ("micro informative radio broadcasts about ..." -> micro, inform, radio, broadcast)."""
+    ("micro informative radio broadcasts about ..." -> micro, inform, radio, broadcast); in the
+    topic put before the question when the question names nothing ("victims referred in 2021 -
+    how many?")."""
+    asked = _asked(question)
+    return _head_of(asked) or (_head_of(question) if asked != question else ())
+
+
+def _head_of(question: str) -> tuple[str, ...]:
     folded = fold(question)
     match = re.search(r"\b(?:how many|number of|total number of|how much)\s+(.*)", folded)
     if match:

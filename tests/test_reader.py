@@ -37,6 +37,7 @@ def _figures(sentence: str, period: int | None = None):
     ("What is UDAVIT?", "definition", (), ()),  # an acronym alone is asked to be spelled out
     ("what is MIMP doing about shelters", "sentence", (), ()),
     ("2023 TIP - is there any shelter that takes adult male victims?", "yesno", (), (2023,)),
+    ("2006 TIP: which existing government hotline was widened to cover victims?", "sentence", (), (2006,)),
     ("foreign ministry budget execution rate 2016", "percent", (2016,), ()),
     ("how many victims were rescued at a rate of one a day", "count", (), ()),
     ("Which ministry reported giving legal aid to trafficking victims?", "name", (), ()),
@@ -56,6 +57,15 @@ def _figures(sentence: str, period: int | None = None):
 def test_question_analysis(question, kind, years, report_years):
     q = analyze_query(question)
     assert (q.kind, q.years, q.report_years) == (kind, years, report_years)
+
+
+@pytest.mark.parametrize("question, head", [
+    ("how many shelter beds existed in 2016", ("shelter", "bed")),
+    ("trafficking victims referred to specialized shelters in 2021 - how many?", ("traffick", "victim")),
+    ("2006 TIP: how many officials were convicted?", ("offici",)),
+])
+def test_what_a_question_counts(question, head):
+    assert analyze_query(question).head == head
 
 
 def test_two_years_in_one_sentence_give_each_figure_its_year():
