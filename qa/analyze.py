@@ -132,6 +132,7 @@ class QueryAnalysis:
     report_years: tuple[int, ...]  # years that name a report ("the 2018 TIP report")
     kind: AnswerKind = "sentence"
     target: tuple[str, ...] = ()  # stems of what the question is about (question words left out)
+    context: frozenset[str] = frozenset()  # target stems only a clause before the asking one gives
     head: tuple[str, ...] = ()  # stems of the thing counted ("how many shelter beds" -> shelter, bed)
     wants_usd: bool = False
     change: bool = False  # asks about a change ("by how much did it fall")
@@ -281,6 +282,7 @@ def analyze_query(question: str) -> QueryAnalysis:
         report_years=tuple(dict.fromkeys(report_years)),
         kind=_kind(question),
         target=tuple(dict.fromkeys(t for t in terms if t not in QUESTION_WORDS and not t[0].isdigit())),
+        context=frozenset(terms) - set(analyze(clauses[-1])) if len(clauses) > 1 else frozenset(),
         numbers=tuple(t for t in terms if t[0].isdigit()),
         head=_head(question),
         wants_usd=bool(re.search(r"\$|\bdollars?\b|\busd\b|\bus\$", folded)),

@@ -59,6 +59,12 @@ def test_question_analysis(question, kind, years, report_years):
     assert (q.kind, q.years, q.report_years) == (kind, years, report_years)
 
 
+def test_words_only_an_earlier_clause_gives_are_context():
+    q = analyze_query("Did police arrest fewer suspected traffickers in 2017 than in 2016? How many were arrested in 2017?")
+    assert q.context == {"polic", "fewer", "suspect", "traffick"}
+    assert analyze_query("how many suspected traffickers did police arrest in 2017").context == frozenset()
+
+
 @pytest.mark.parametrize("question, head", [
     ("how many shelter beds existed in 2016", ("shelter", "bed")),
     ("trafficking victims referred to specialized shelters in 2021 - how many?", ("traffick", "victim")),
