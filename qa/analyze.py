@@ -236,7 +236,7 @@ def _head_of(question: str) -> tuple[str, ...]:
     head = []
     for word in words[:6]:
         word = word.strip(",.;:?!'\"")
-        if not word or _HEAD_STOP.match(word) or (word.endswith("ed") and head):
+        if not word or _HEAD_STOP.match(word) or (word.endswith("ed") and len(word) > 4 and head):
             break
         if word not in STOPWORDS:
             head.append(stem(word))
