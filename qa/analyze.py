@@ -221,20 +221,28 @@ def _head(question: str) -> tuple[str, ...]:
     topic put before the question when the question names nothing ("victims referred in 2021 -
     how many?")."""
     asked = _asked(question)
-    return _head_of(asked) or (_head_of(question) if asked != question else ())
+    head = _head_of(asked) or (_head_of(question) if asked != question else ())
+    if not head:  # "Did police arrest fewer suspected traffickers ...? How many were arrested?"
+        named = re.search(r"\b(?:more|fewer)\s+(?!or\b)(.*)", fold(question))
+        if named:
+            head = _phrase(named.group(1))
+    return head
 
 
 def _head_of(question: str) -> tuple[str, ...]:
     folded = fold(question)
-    match = re.search(r"\b(?:how many|number of|total number of|how much)\s+(.*)", folded)
+    match = re.search(r"\b(?:how many|number of|total number of|how much)\s+(?:of the\s+)?(.*)", folded)
     if match:
-        words = match.group(1).split()
-    elif re.match(r"(?:what|which|where|how|why|who|when|did|does|do|is|are|was|were)\b", folded):
+        return _phrase(match.group(1))
+    if re.match(r"(?:what|which|where|how|why|who|when|did|does|do|is|are|was|were)\b", folded):
         return ()
-    else:
-        words = folded.split()
+    return _phrase(folded)
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    """Stems of the noun phrase ``text`` opens (at most six words, up to a preposition, verb or figure)."""
     head = []
-    for word in words[:6]:
+    for word in text.split()[:6]:
         word = word.strip(",.;:?!'\"")
         if not word or _HEAD_STOP.match(word) or (word.endswith("ed") and len(word) > 4 and head):
             break

@@ -70,6 +70,11 @@ def test_words_only_an_earlier_clause_gives_are_context():
     ("how many shelter bed spaces were there", ("shelter", "bed", "space")),  # "bed" is no past participle
     ("trafficking victims referred to specialized shelters in 2021 - how many?", ("traffick", "victim")),
     ("2006 TIP: how many officials were convicted?", ("offici",)),
+    # the question names what it counts only in a comparison before it
+    ("Did police arrest fewer suspected traffickers in 2017 than in 2016? How many were arrested in 2017?",
+     ("suspect", "traffick")),
+    ("Did MIMP spend more or less in 2016 than in 2015, and how much?", ()),
+    ("how many of the public legal advocates specialized in trafficking", ("public", "legal", "advoc")),
 ])
 def test_what_a_question_counts(question, head):
     assert analyze_query(question).head == head
