@@ -88,7 +88,7 @@ def is_year_term(term: str) -> bool:
 
 _REPORT_YEAR = re.compile(
     r"\b(?:(?:19|20)\d\d\s+(?:tip|trafficking in persons|us|u\.s\.|state department|alternative|ngo)?\s*report"
-    r"|report\s+(?:of|from|for)\s+(?:19|20)\d\d|(?:19|20)\d\d\s+tip|tip\s+(?:report\s+)?(?:19|20)\d\d)\b",
+    r"|report\s+(?:of|from|for)\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?-i:TIP)|(?-i:TIP)\s+(?:report\s+)?(?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
 
@@ -132,7 +132,7 @@ class QueryAnalysis:
     report_years: tuple[int, ...]  # years that name a report ("the 2018 TIP report")
     kind: AnswerKind = "sentence"
     target: tuple[str, ...] = ()  # stems of what the question is about (question words left out)
-    context: frozenset[str] = frozenset()  # target stems only a clause before the asking one gives
+    context: frozenset[str] = frozenset()  # terms only a clause other than the asking one gives
     head: tuple[str, ...] = ()  # stems of the thing counted ("how many shelter beds" -> shelter, bed)
     wants_usd: bool = False
     change: bool = False  # asks about a change ("by how much did it fall")
@@ -161,9 +161,14 @@ _TOPIC = re.compile(r"[^:?;]{1,80}?(?::|\s[-–—])\s+(?=(?:what|which|how|who|
 
 def _asked(question: str) -> str:
     """The question without a topic put before it ("2006 TIP: which hotline ...", "2023 TIP - is
-    there any shelter ...")."""
+    there any shelter ..."). Not an aside ("How many victims - adults and children - were ..."),
+    nor a topic that holds what is asked ("Number of convictions in 2017: what was it?")."""
     topic = _TOPIC.match(question)
-    return question[topic.end() :] if topic else question
+    if topic is None or _ASKS.search(fold(topic.group())):
+        return question
+    rest = question[topic.end() :]
+    named = [t for t in analyze(rest) if t not in QUESTION_WORDS and not is_year_term(t)]
+    return rest if named else question
 
 
 def answer_kind(question: str) -> AnswerKind:
@@ -172,8 +177,8 @@ def answer_kind(question: str) -> AnswerKind:
     f = fold(question).strip()
     money = bool(_MONEY_WORDS.search(f))
     if re.search(r"\b(?:percentage|percent|proportion)\b|%|\bwhat share\b", f) or \
-            re.search(r"\brate\b", f) and not re.search(r"\bhow (?:many|much)\b", f):
-        return "percent"  # "budget execution rate"
+            re.search(r"(?<!-)\brates?\b", f) and not re.search(r"\bhow (?:many|much)\b|\bexchange rate|\bper [\d,]+", f):
+        return "percent"  # "budget execution rate"; not "exchange rate", "rate per 100,000"
     if re.search(r"\bhow much\b", f):
         return "money"
     if re.search(r"\bhow many\b|\bnumber of\b|\bhow large\b|\bheadcount\b|\bcapacity\b|\bhow big\b", f):
@@ -186,7 +191,8 @@ def answer_kind(question: str) -> AnswerKind:
         # not "minimum prison term for forced labor when the victim is under 14"
         return "date"
     if re.search(r"\bstands? for\b|\bmeaning\b|\bdefinition\b|\bdefine\b|\bacronym\b|\bwhat does \w+ mean\b", f) \
-            or re.fullmatch(r"\W*(?i:what (?:is|are|was|were) (?:the )?)[A-Z][A-Z0-9-]{2,}\W*", question.strip()):
+            or not question.isupper() and re.fullmatch(r"\W*(?i:what (?:is|are|was|were) (?:the )?)[A-Z][A-Z0-9-]{2,}\W*",
+                                                        question.strip()):
         return "definition"  # "what is UDAVIT?": an acronym alone is asked to be spelled out
     if re.search(r"^(?:(?:according to [^,]*, )?(?:did|does|do|is|are|was|were|has|have|had|can|could|must|will|should)|"
                  r"any)\b|[:,] (?:any|did|does|is|are|was|were|has|have)\b", f):
@@ -213,6 +219,9 @@ def answer_kind(question: str) -> AnswerKind:
 MEASURES = frozenset(stem(w) for w in "capacity total budget amount sum population rate share size".split())
 _HEAD_STOP = re.compile(r"(?:about|by|in|of|for|from|with|to|on|at|under|who|that|which|whose|during|per|"
                         r"did|does|do|were|was|are|is|have|has|had|exist|existed|according|\d.*|\(.*)$")
+
+
+_ED_NOUNS = frozenset({"bed", "need", "seed", "shed", "speed", "hundred"})  # not past participles
 
 
 def _head(question: str) -> tuple[str, ...]:
@@ -244,7 +253,9 @@ def _phrase(text: str) -> tuple[str, ...]:
     head = []
     for word in text.split()[:6]:
         word = word.strip(",.;:?!'\"")
-        if not word or _HEAD_STOP.match(word) or (word.endswith("ed") and len(word) > 4 and head):
+        if word == "&":
+            continue
+        if not re.search(r"\w", word) or _HEAD_STOP.match(word) or (word.endswith("ed") and word not in _ED_NOUNS and head):
             break
         if word not in STOPWORDS:
             head.append(stem(word))
@@ -259,7 +270,13 @@ def _shift_year(m: re.Match) -> str:
 def _clauses(question: str) -> list[str]:
     """The question's sentences and clauses ("Did X rise? What was the 2016 figure?"); a closing
     quote or bracket after the question mark is none."""
-    return [c for c in re.split(r"[?;]\s*|\.\s+(?=[A-Z])", question) if re.search(r"\w", c)]
+    return [c for c in re.split(r"[?;]\s*|(?<!\.[A-Z])\.\s+(?=[A-Z])", question) if re.search(r"\w", c)]
+
+
+def _asking(clauses: list[str]) -> str:
+    """The clause that asks: the last, unless it only names a report ("How many victims did MIMP
+    assist? Answer from the 2018 report." asks in the first; "... Give the 2016 figure." in the last)."""
+    return next((c for c in reversed(clauses) if _ASKS.search(fold(c)) or not _REPORT_YEAR.search(c)), clauses[-1])
 
 
 def analyze_query(question: str) -> QueryAnalysis:
@@ -290,7 +307,7 @@ def analyze_query(question: str) -> QueryAnalysis:
         report_years=tuple(dict.fromkeys(report_years)),
         kind=_kind(question),
         target=tuple(dict.fromkeys(t for t in terms if t not in QUESTION_WORDS and not t[0].isdigit())),
-        context=frozenset(terms) - set(analyze(clauses[-1])) if len(clauses) > 1 else frozenset(),
+        context=frozenset(terms) - set(analyze(_asking(clauses))) if len(clauses) > 1 else frozenset(),
         numbers=tuple(t for t in terms if t[0].isdigit()),
         head=_head(question),
         wants_usd=bool(re.search(r"\$|\bdollars?\b|\busd\b|\bus\$", folded)),

@@ -60,7 +60,7 @@ STRICT_KINDS = {"count": {"count"}, "money": {"money"}, "percent": {"percent"}}
 AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorate|Police|Congress|Court|Program|"
                     r"Secretariat|Prosecutor|Judiciary|Government|Municipality|UN|Department|Institute|Agency|"
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
-_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9-]{1,20})\)")
+_ACRONYM = re.compile(r"\(\s*([A-Z][A-Z0-9-]{1,20})\s*\)")
 _GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
 _NAME_GLUE = frozenset({"the"})
 _PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
@@ -487,6 +487,7 @@ def best_option(options: list[Option], own) -> tuple[int, list[float]]:
 
 
 _GLUE = frozenset({"of", "and", "for", "the", "against", "in", "on", "de", "y", "del", "la", "el"})
+_NAME_WORDS = 16  # the longest name read before an acronym, in words and commas
 _NAME_TOKEN = re.compile(r"[\w’'-]+|,")
 
 
@@ -507,16 +508,21 @@ def spelled_out(text: str, floor: int, end: int, acronym: str) -> tuple[int, int
         gap = text[b : tokens[i + 1][0]] if i + 1 < len(tokens) else text[b : floor + stop]
         if gap.strip(" \t–-"):
             break  # punctuation other than a comma or a dash between words ends the name
+        if len(tokens) - i > _NAME_WORDS:
+            break
         if word == ",":
-            after = tokens[i + 1][2] if i + 1 < len(tokens) else ""
-            if not (capital and i and tokens[i - 1][2][:1].isupper() and (after[:1].isupper() or after == "and")):
+            # a list inside the name ("Apurímac, Ene, and Mantaro"), not a list of names before
+            # it ("MIMP, MININTER, and the Ministry of Labor")
+            before, after = (tokens[i - 1][2] if i else ""), [t[2] for t in tokens[i + 1 : i + 3]]
+            if not (capital and before[:1].isupper() and not before.isupper()
+                    and (after[0][:1].isupper() or after[0] == "and" and after[1:2] and after[1][:1].isupper())):
                 break
-        elif word.lower() in _GLUE or re.fullmatch(r"[\d–-]+", word):
-            continue  # "The" opening a sentence is no name
+        elif word.lower() in _GLUE or re.fullmatch(r"(?:19|20)\d\d|[–-]", word):
+            continue  # "The" opening a sentence is no name; a year range is part of one
         elif word[:1].isupper():
             start, capital = a, True
-        elif not capital and lowercase < 6:
-            lowercase += 1
+        elif not capital and lowercase < 6 and not word[0].isdigit() and not word.endswith("ed"):
+            lowercase += 1  # "... Office in the crime of human trafficking (FISTRAP)"; not "trained 300 inspectors"
         else:
             break
     if start is None:

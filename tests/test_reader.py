@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import CORPUS, GOLD
+from qa import reader
 from qa.analyze import analyze_query
 from qa.evaluate import evaluate, load_gold
 from qa.extract import Candidate, figures_in
@@ -38,6 +39,14 @@ def _figures(sentence: str, period: int | None = None):
     ("what is MIMP doing about shelters", "sentence", (), ()),
     ("2023 TIP - is there any shelter that takes adult male victims?", "yesno", (), (2023,)),
     ("2006 TIP: which existing government hotline was widened to cover victims?", "sentence", (), (2006,)),
+    # an aside between dashes is no topic; a topic holding what is asked is kept
+    ("How many victims - adults and children - were identified in 2017?", "count", (2017,), ()),
+    ("Which ministry — was it MIMP — ran the shelters?", "name", (), ()),
+    ("Percentage of female victims in 2017: what was it?", "percent", (2017,), ()),
+    ("MIMP budget in 2017: what was it?", "money", (2017,), ()),
+    ("WHAT IS THE BUDGET?", "money", (), ()),  # typed in capitals, not an acronym
+    ("What was the exchange rate used in 2017?", "sentence", (2017,), ()),
+    ("How many calls did the 2017 tip line receive?", "count", (2017,), ()),  # "tip" is no TIP report
     ("foreign ministry budget execution rate 2016", "percent", (2016,), ()),
     ("how many victims were rescued at a rate of one a day", "count", (), ()),
     ("Which ministry reported giving legal aid to trafficking victims?", "name", (), ()),
@@ -63,11 +72,27 @@ def test_words_only_an_earlier_clause_gives_are_context():
     q = analyze_query("Did police arrest fewer suspected traffickers in 2017 than in 2016? How many were arrested in 2017?")
     assert q.context == {"polic", "fewer", "suspect", "traffick"}
     assert analyze_query("how many suspected traffickers did police arrest in 2017").context == frozenset()
+    # a last clause that only names the report does not ask; "U.S." ends no clause
+    q = analyze_query("How many victims did MIMP assist in 2017? Answer from the 2018 TIP report.")
+    assert q.context == {"answer", "tip", "report"}
+    assert analyze_query("How many victims did the U.S. Embassy fund in 2017?").context == frozenset()
+
+
+def test_the_matcher_weighs_context_words_less(engine, monkeypatch):
+    q = analyze_query("The 2017 report counted 28 beds; how many victims did the shelters assist?")
+    assert "bed" in q.context and "victim" not in q.context
+    weighed = engine.reader._matcher(q)
+    monkeypatch.setattr(reader, "CONTEXT_WEIGHT", 1.0)
+    flat = engine.reader._matcher(q)
+    assert 0 < weighed({"bed"}) < flat({"bed"}) and weighed({"victim"}) > flat({"victim"})
 
 
 @pytest.mark.parametrize("question, head", [
     ("how many shelter beds existed in 2016", ("shelter", "bed")),
     ("how many shelter bed spaces were there", ("shelter", "bed", "space")),  # "bed" is no past participle
+    ("how many children aged 14 to 17", ("children",)),
+    ("shelter beds - how many?", ("shelter", "bed")),
+    ("prosecutors' victim & witness program spending", ("prosecutor", "victim", "wit", "program", "spend")),
     ("trafficking victims referred to specialized shelters in 2021 - how many?", ("traffick", "victim")),
     ("2006 TIP: how many officials were convicted?", ("offici",)),
     # the question names what it counts only in a comparison before it
@@ -159,6 +184,10 @@ def test_a_name_is_found_as_the_acronym_the_report_spells_out():
      "National Plan against Human Trafficking 2011 – 2016"),
     ("victims in the 245 Women's Emergency Centers (CEM).", "CEM", "Women's Emergency Centers"),
     ("Police. The unit trained 50 officials (MIMP).", "MIMP", None),  # no name before it
+    ("Police trained 50 officials (MIMP).", "MIMP", None),  # a sentence, not a name
+    ("In 2017 the Ministry of Labor trained 300 inspectors (MOL).", "MOL", None),
+    ("It met MIMP, MININTER, and the Ministry of Labor (MOL).", "MOL", "Ministry of Labor"),
+    ("in Cusco, Puno, and the Ministry of Labor (MOL)", "MOL", "Ministry of Labor"),
 ])
 def test_an_acronym_is_spelled_out_by_the_name_before_it(sentence, acronym, name):
     end = sentence.index(f"({acronym})")
