@@ -37,7 +37,7 @@ from qa.index import Index
 from qa.text import fold
 
 READ_DEPTH = 5
-# Weight of a word only an earlier clause of the question gives ("The 2017 report says MIMP
+# Weight of a word only a clause other than the asking one gives ("The 2017 report says MIMP
 # dedicated 3,803,270 soles; what did the alternative report give?"), by CV over 3 seeds: 0.5
 # strict 0.687 -> 0.693, 0.25 0.689 and abstention 0.869 -> 0.856.
 CONTEXT_WEIGHT = 0.5
@@ -249,7 +249,8 @@ class Reader:
 
     def _matcher(self, q: QueryAnalysis):
         """A function: terms -> the idf-weighted share of the question's target they hold
-        (a synonym counts as the word; a word only an earlier clause gives counts for less)."""
+        (a synonym counts as the word; a word only a clause other than the asking one gives,
+        ``q.context``, counts CONTEXT_WEIGHT of its weight)."""
         target = list(q.target)
         weights = [self._idf.get(t, self._default_idf) * (CONTEXT_WEIGHT if t in q.context else 1.0) for t in target]
         total = sum(weights) or 1.0
@@ -517,7 +518,7 @@ def spelled_out(text: str, floor: int, end: int, acronym: str) -> tuple[int, int
             if not (capital and before[:1].isupper() and not before.isupper()
                     and (after[0][:1].isupper() or after[0] == "and" and after[1:2] and after[1][:1].isupper())):
                 break
-        elif word.lower() in _GLUE or re.fullmatch(r"(?:19|20)\d\d|[–-]", word):
+        elif word.lower() in _GLUE or re.fullmatch(r"(?:19|20)\d\d(?:[–-](?:19|20)?\d\d)?|[–-]", word):
             continue  # "The" opening a sentence is no name; a year range is part of one
         elif word[:1].isupper():
             start, capital = a, True

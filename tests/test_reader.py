@@ -185,6 +185,7 @@ def test_a_name_is_found_as_the_acronym_the_report_spells_out():
     ("victims in the 245 Women's Emergency Centers (CEM).", "CEM", "Women's Emergency Centers"),
     ("Police. The unit trained 50 officials (MIMP).", "MIMP", None),  # no name before it
     ("Police trained 50 officials (MIMP).", "MIMP", None),  # a sentence, not a name
+    ("the National Plan against Human Trafficking 2011-2016 (PNAT).", "PNAT", "National Plan against Human Trafficking 2011-2016"),
     ("In 2017 the Ministry of Labor trained 300 inspectors (MOL).", "MOL", None),
     ("It met MIMP, MININTER, and the Ministry of Labor (MOL).", "MOL", "Ministry of Labor"),
     ("in Cusco, Puno, and the Ministry of Labor (MOL)", "MOL", "Ministry of Labor"),
