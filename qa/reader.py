@@ -535,13 +535,14 @@ def spelled_out(text: str, floor: int, end: int, acronym: str) -> tuple[int, int
         letters = set(acronym.upper())
 
         def initials(part: str) -> int:
-            return len({w[0].upper() for w in re.findall(r"[\w’'-]+", part) if w.lower() not in _GLUE} & letters)
+            return len({w[0].upper() for w in _NAME_TOKEN.findall(part) if w != "," and w.lower() not in _GLUE} & letters)
 
         owner = frozenset(analyze(name[:possessive]))
         if owner & _INSTITUTION and initials(name[possessive + 3 :]) >= initials(name):
             start += possessive + 3
-    while text[start:name_end].split(" ", 1)[0].lower() in _GLUE:
-        start += len(text[start:name_end].split(" ", 1)[0]) + 1
+            # the name read starts at a capitalized word; what follows an owner may not
+            while (first := text[start:name_end].split(" ", 1)[0]).lower() in _GLUE:
+                start += len(first) + 1
     return (start, name_end) if start < name_end else None
 
 
