@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.data import Chunk, Document, Section
+from qa.data import Acronym, Chunk, Document, Section
 
 QUESTION_FILES = (Path("eval/questions.jsonl"), Path("eval/heldout.jsonl"))
 STAGES = ("analysis", "encode", "dense", "sparse", "fusion", "answer")
@@ -421,12 +421,15 @@ class Synthetic:
         self.mean = vectors.mean(axis=0)
         self.cholesky = np.linalg.cholesky(np.cov(vectors.T) + 1e-6 * np.eye(vectors.shape[1]))
 
-    def corpus(self, n: int) -> tuple[dict[str, Document], dict[str, list[Section]], list[Chunk], list[list[str]]]:
+    def corpus(self, n: int) -> tuple[dict[str, Document], dict[str, list[Section]], dict[str, list[Acronym]],
+                                       list[Chunk], list[list[str]]]:
+        from qa.names import find_acronyms
         from qa.text import years_in
 
         rng = np.random.default_rng(self.seed)
         documents: dict[str, Document] = {}
         sections: dict[str, list[Section]] = {}
+        acronyms: dict[str, list[Acronym]] = {}
         chunks: list[Chunk] = []
         terms: list[list[str]] = []
         source = self.index
@@ -440,6 +443,7 @@ class Synthetic:
                               period=tuple(int(v.number(str(y))) for y in doc.period), sha256="")
                 documents[new.id], ids[doc.id] = new, new.id
                 sections[new.id] = [replace(s, doc_id=new.id) for s in source.sections[doc.id]]
+                acronyms[new.id] = find_acronyms(new)  # its words vary: read, not copied
             for chunk, chunk_terms, numeric in zip(source.chunks, self.terms, self.numeric):
                 if len(chunks) == n:
                     break
@@ -453,7 +457,7 @@ class Synthetic:
                     varied[i] = v.term(varied[i])
                 terms.append(varied)
             copy += 1
-        return documents, sections, chunks, terms
+        return documents, sections, acronyms, chunks, terms
 
     def vectors(self, n: int, out: np.ndarray | None = None, *, uniform: bool = False, seed: int = 1) -> np.ndarray:
         """``n`` random unit vectors: Gaussian with the model vectors' mean and covariance
@@ -500,7 +504,7 @@ def scale_build(base_index: Path, n: int, out: Path, queries: np.ndarray, real_v
     base = load_index(base_index)
     synthetic = Synthetic(base)
     t = time.perf_counter()
-    documents, sections, chunks, terms = synthetic.corpus(n)
+    documents, sections, acronyms, chunks, terms = synthetic.corpus(n)
     result["generate_s"] = time.perf_counter() - t
     result["documents"] = len(documents)
     sentences = sum(len(c.sentences) for c in chunks)
@@ -596,7 +600,7 @@ def scale_build(base_index: Path, n: int, out: Path, queries: np.ndarray, real_v
                         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         manifest.pop("files", None)
         manifest.pop("manifest_sha256", None)
-        index = Index(documents, sections, chunks, dense_index, sparse, sentence_vectors, manifest)
+        index = Index(documents, sections, acronyms, chunks, dense_index, sparse, sentence_vectors, manifest)
         t = time.perf_counter()
         build = save_index(index, out)
         result["save_s"] = time.perf_counter() - t

@@ -69,6 +69,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Acronym:
+    """An acronym a document spells out: "MIMP", and the span of its name in the raw text
+    ("Ministry of Women and Vulnerable Populations")."""
+
+    acronym: str
+    name: Span
+
+
+@dataclass(frozen=True)
 class Section:
     """A run of a document under one heading path; ``heading`` is the span of the heading line."""
 

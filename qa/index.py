@@ -6,7 +6,8 @@ Layout of an index directory::
     index/build-<time>-<id>/      one build:
         manifest.json             model, dimensions, chunking, analyzer, corpus checksum,
                                   package version, a sha256 per file, and its own checksum
-        documents.jsonl           metadata, raw text, boilerplate spans and sections
+        documents.jsonl           metadata, raw text, boilerplate spans, sections and the
+                                  acronyms each report spells out (``qa.names``)
         chunks.jsonl              chunks with offsets
         dense.faiss               FAISS index of the chunk vectors (flat; IVF for large corpora)
         sentences.npy             a vector per sentence (table row) of every chunk, in chunk order,
@@ -24,6 +25,7 @@ checksum and refuses a mismatch with a message naming the file and ``qa index`` 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -45,16 +47,18 @@ from qa import __version__
 from qa.analyze import ANALYZER_VERSION, analyze
 from qa.chunking import Chunker, ChunkSettings
 from qa.corpus import Corpus
-from qa.data import Chunk, Document, Section, Span
+from qa.data import Acronym, Chunk, Document, Section, Span
 from qa.dense import DenseIndex
 from qa.embed import Embedder
 from qa.errors import IndexMismatch, IndexNotFound
+from qa.names import Aliases, find_acronyms
 from qa.sections import detect_sections
 from qa.sparse import SparseIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # 2: term-major BM25 postings, IVF for large corpora; 3: sentence vectors pooled in context
+FORMAT = 4  # 2: term-major BM25 postings, IVF for large corpora; 3: sentence vectors pooled in context;
+# 4: the acronyms each report spells out
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 WRITING = ".writing"
@@ -66,6 +70,7 @@ IN_MEMORY_BYTES = 512 << 20  # larger sentence vector files are read row by row 
 class Index:
     documents: dict[str, Document]
     sections: dict[str, list[Section]]
+    acronyms: dict[str, list[Acronym]]
     chunks: list[Chunk]
     dense: DenseIndex
     sparse: SparseIndex
@@ -80,6 +85,11 @@ class Index:
     def model(self) -> str:
         return self.manifest["model"]["name"]
 
+    @functools.cached_property
+    def aliases(self) -> Aliases:
+        """Every report's acronyms as stems, for the stages that match words."""
+        return Aliases(self.documents, self.acronyms)
+
 
 # ---------------------------------------------------------------------------------------------
 # build
@@ -89,9 +99,11 @@ def build_index(corpus: Corpus, embedder: Embedder, settings: ChunkSettings, *, 
     started = time.perf_counter()
     chunker = Chunker(embedder.count_tokens, settings)
     sections: dict[str, list[Section]] = {}
+    acronyms: dict[str, list[Acronym]] = {}
     chunks: list[Chunk] = []
     for doc in tqdm(corpus.documents, desc="chunking", unit="doc", disable=not progress):
         sections[doc.id] = detect_sections(doc)
+        acronyms[doc.id] = find_acronyms(doc)
         chunks += chunker.chunk_document(doc, sections[doc.id])
     documents = {doc.id: doc for doc in corpus.documents}
     texts = [c.indexed_text(documents[c.doc_id].title) for c in chunks]
@@ -123,7 +135,7 @@ def build_index(corpus: Corpus, embedder: Embedder, settings: ChunkSettings, *, 
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
-    return Index(documents, sections, chunks, dense, sparse, sentence_vectors, manifest)
+    return Index(documents, sections, acronyms, chunks, dense, sparse, sentence_vectors, manifest)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,7 +176,7 @@ def _chunk_from_json(data: dict, text: str, shared: dict | None = None) -> Chunk
     return chunk
 
 
-def _document_to_json(doc: Document, sections: list[Section]) -> dict:
+def _document_to_json(doc: Document, sections: list[Section], acronyms: list[Acronym]) -> dict:
     data = doc.meta()
     data.update(
         text=doc.text,
@@ -175,11 +187,13 @@ def _document_to_json(doc: Document, sections: list[Section]) -> dict:
              "heading": [s.heading.start, s.heading.end] if s.heading else None}
             for s in sections
         ],
+        acronyms=[[a.acronym, a.name.start, a.name.end] for a in acronyms],
     )
     return data
 
 
-def _document_from_json(data: dict) -> tuple[Document, list[Section]]:
+def _document_from_json(data: dict, shared: dict | None = None) -> tuple[Document, list[Section], list[Acronym]]:
+    """``shared``: one object for equal acronyms across documents (see ``_chunk_from_json``)."""
     doc = Document(
         id=data["id"],
         source=data["source"],
@@ -200,7 +214,11 @@ def _document_from_json(data: dict) -> tuple[Document, list[Section]]:
         Section(doc.id, tuple(s["path"]), s["char_start"], s["char_end"], Span(*s["heading"]) if s["heading"] else None)
         for s in data["sections"]
     ]
-    return doc, sections
+    one = (lambda value: shared.setdefault(value, value)) if shared is not None else (lambda value: value)
+    acronyms = [Acronym(one(acronym), Span(start, end)) for acronym, start, end in data["acronyms"]]
+    if any(a.name.end > len(doc.text) for a in acronyms):
+        raise ValueError(f"an acronym of {doc.id} is named past the end of its text")
+    return doc, sections, acronyms
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,7 +260,7 @@ def save_index(index: Index, root: Path) -> Path:
     try:
         with (tmp / "documents.jsonl").open("w", encoding="utf-8") as out:
             for doc in index.documents.values():
-                out.write(json.dumps(_document_to_json(doc, index.sections[doc.id]), ensure_ascii=False) + "\n")
+                out.write(json.dumps(_document_to_json(doc, index.sections[doc.id], index.acronyms[doc.id]), ensure_ascii=False) + "\n")
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as out:
             for chunk in index.chunks:
                 out.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
@@ -436,11 +454,12 @@ def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings 
     try:
         documents: dict[str, Document] = {}
         sections: dict[str, list[Section]] = {}
+        acronyms: dict[str, list[Acronym]] = {}
+        shared: dict = {}
         with (build / "documents.jsonl").open(encoding="utf-8") as lines:
             for line in lines:
-                doc, doc_sections = _document_from_json(json.loads(line))
-                documents[doc.id], sections[doc.id] = doc, doc_sections
-        shared: dict = {}
+                doc, doc_sections, doc_acronyms = _document_from_json(json.loads(line), shared)
+                documents[doc.id], sections[doc.id], acronyms[doc.id] = doc, doc_sections, doc_acronyms
         with (build / "chunks.jsonl").open(encoding="utf-8") as lines:
             chunks = [_chunk_from_json(c, documents[c["doc_id"]].text, shared) for c in map(json.loads, lines)]
         del shared
@@ -452,7 +471,7 @@ def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings 
     dim = manifest["model"]["dim"]
     if len(dense) != len(chunks) or len(sparse) != len(chunks) or dense.dim != dim:
         raise IndexMismatch(f"{build}: the dense, sparse and chunk files disagree on the number of chunks")
-    index = Index(documents, sections, chunks, dense, sparse, sentence_vectors, manifest, build)
+    index = Index(documents, sections, acronyms, chunks, dense, sparse, sentence_vectors, manifest, build)
     if sentence_vectors.shape != (index.sentence_offsets[-1], dim) or sentence_vectors.dtype != SENTENCE_DTYPE:
         raise IndexMismatch(f"{build / 'sentences.npy'} does not match the chunks")
     return index

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
 
@@ -34,6 +35,7 @@ from qa.analyze import CHANGE_WORDS, MEASURES, SYNONYMS, QueryAnalysis, analyze
 from qa.data import Answer, Hit
 from qa.extract import Candidate, SentenceCandidates, sentence_candidates
 from qa.index import Index
+from qa.names import Alias, spelled_out
 from qa.text import fold
 
 READ_DEPTH = 5
@@ -60,14 +62,9 @@ STRICT_KINDS = {"count": {"count"}, "money": {"money"}, "percent": {"percent"}}
 AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorate|Police|Congress|Court|Program|"
                     r"Secretariat|Prosecutor|Judiciary|Government|Municipality|UN|Department|Institute|Agency|"
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
-_ACRONYM = re.compile(r"\(\s*([A-Z][A-Z0-9-]{1,20})\s*\)")
 _GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
-_NAME_GLUE = frozenset({"the"})
 _PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
 _MINISTRY = re.compile(r"\bMinistry of [A-Z]")
-_INSTITUTION = frozenset(analyze("ministry office police directorate prosecutor unit commission program institute agency "
-                                 "department court judiciary government municipality congress secretariat council "
-                                 "superintendency service division"))
 DURATIONS = frozenset({"year", "month", "week", "day", "hour", "minute"})
 DURATION_STEMS = frozenset({"year", "month", "week", "day", "hour", "minut", "term", "sentenc", "penalti", "prison"})
 NEGATION = re.compile(r"\b(?:no|not|never|none|nor|without|pending|lack\w*|fewer|less|yet|neither|failed)\b", re.IGNORECASE)
@@ -153,26 +150,6 @@ class Reader:
         text = self.index.documents[chunk.doc_id].text
         return tuple(sentence_candidates(text, chunk, self._period_year[chunk.doc_id]))
 
-    @functools.lru_cache(maxsize=None)
-    def _aliases(self, doc_id: str) -> tuple[Alias, ...]:
-        """The acronyms a report spells out, "Ministry of Women and Vulnerable Populations (MIMP)",
-        so that a question naming either finds the other (read once per report)."""
-        out = {}
-        text = self.index.documents[doc_id].text
-        for m in _ACRONYM.finditer(text):
-            span = spelled_out(text, max(0, m.start() - 300), m.start(), m.group(1))
-            if span is None:
-                continue
-            acronym, name = tuple(analyze(m.group(1))), frozenset(analyze(text[span[0] : span[1]])) - _NAME_GLUE
-            if acronym and name:
-                out[(acronym, name)] = Alias(acronym, name, bool(name & _INSTITUTION))
-        return tuple(out.values())
-
-    @functools.cached_property
-    def _every_alias(self) -> tuple[Alias, ...]:
-        """The acronyms every report spells out: one report's "MININTER" is another's "MOI"."""
-        return tuple(dict.fromkeys(a for doc_id in self.index.documents for a in self._aliases(doc_id)))
-
     # -- options ------------------------------------------------------------------------------
 
     def options(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> list[Option]:
@@ -204,6 +181,7 @@ class Reader:
         families = FAMILIES.get(q.kind, ("sentence",))
         wanted = STRICT_KINDS.get(q.kind) or set().union(*(KIND_OF_FAMILY.get(f, set()) for f in families))
         match = self._matcher(q)
+        names = [self.index.aliases.writings(name) for name in q.names]  # once a question, not a sentence
         out: list[Option] = []
         for hit in hits[:READ_DEPTH]:
             row = hit.row
@@ -212,10 +190,10 @@ class Reader:
             vectors = self.index.sentence_vectors[start : start + len(sentences)]
             cosines = vectors @ vector if vector is not None else np.zeros(len(sentences))
             doc = self.index.documents[hit.chunk.doc_id]
-            aliases = self._aliases(doc.id)
+            aliases = self.index.aliases.of(doc.id)
             for i, (sentence, cosine) in enumerate(zip(sentences, cosines)):
                 previous = sentences[i - 1].terms if i else frozenset()
-                missing = _names_missing(q, sentence.terms | previous, self._every_alias)
+                missing = _names_missing(names, sentence.terms | previous)
                 base = {
                     "bias": 1.0,
                     "cosine": float(cosine),
@@ -487,65 +465,6 @@ def best_option(options: list[Option], own) -> tuple[int, list[float]]:
     return best, probabilities
 
 
-_GLUE = frozenset({"of", "and", "for", "the", "against", "in", "on", "de", "y", "del", "la", "el"})
-_NAME_WORDS = 16  # the longest name read before an acronym, in words and commas
-_NAME_TOKEN = re.compile(r"[\w’'-]+|,")
-
-
-def spelled_out(text: str, floor: int, end: int, acronym: str) -> tuple[int, int] | None:
-    """The span of the name an acronym in parentheses at ``end`` spells out, read backwards no
-    further than ``floor``: capitalized words with the small words between them ("Ministry of
-    Women and Vulnerable Populations"), a list ("Valley of the Apurímac, Ene, and Mantaro
-    Rivers"), a year range ("National Plan against Human Trafficking 2011 – 2016"), and lowercase
-    words only between the last capitalized word and the parenthesis ("Specialized Prosecutor's
-    Office in the crime of human trafficking"). An institution owning the name is dropped ("the
-    Public Ministry's Victim and Witness Assistance Unit") unless its initials are more of the
-    acronym's; another possessive is part of the name ("Women's Emergency Centers")."""
-    stop = len(text[floor:end].rstrip())
-    tokens = [(m.start(), m.end(), m.group()) for m in _NAME_TOKEN.finditer(text, floor, floor + stop)]
-    start, capital, lowercase = None, False, 0
-    for i in range(len(tokens) - 1, -1, -1):
-        a, b, word = tokens[i]
-        gap = text[b : tokens[i + 1][0]] if i + 1 < len(tokens) else text[b : floor + stop]
-        if gap.strip(" \t–-"):
-            break  # punctuation other than a comma or a dash between words ends the name
-        if len(tokens) - i > _NAME_WORDS:
-            break
-        if word == ",":
-            # a list inside the name ("Apurímac, Ene, and Mantaro"), not a list of names before
-            # it ("MIMP, MININTER, and the Ministry of Labor")
-            before, after = (tokens[i - 1][2] if i else ""), [t[2] for t in tokens[i + 1 : i + 3]]
-            if not (capital and before[:1].isupper() and not before.isupper()
-                    and (after[0][:1].isupper() or after[0] == "and" and after[1:2] and after[1][:1].isupper())):
-                break
-        elif word.lower() in _GLUE or re.fullmatch(r"(?:19|20)\d\d(?:[–-](?:19|20)?\d\d)?|[–-]", word):
-            continue  # "The" opening a sentence is no name; a year range is part of one
-        elif word[:1].isupper():
-            start, capital = a, True
-        elif not capital and lowercase < 6 and not word[0].isdigit() and not word.endswith("ed"):
-            lowercase += 1  # "... Office in the crime of human trafficking (FISTRAP)"; not "trained 300 inspectors"
-        else:
-            break
-    if start is None:
-        return None
-    name_end = floor + stop
-    name = text[start:name_end]
-    possessive = max(name.rfind("’s "), name.rfind("'s "))
-    if possessive >= 0:
-        letters = set(acronym.upper())
-
-        def initials(part: str) -> int:
-            return len({w[0].upper() for w in _NAME_TOKEN.findall(part) if w != "," and w.lower() not in _GLUE} & letters)
-
-        owner = frozenset(analyze(name[:possessive]))
-        if owner & _INSTITUTION and initials(name[possessive + 3 :]) >= initials(name):
-            start += possessive + 3
-            # the name read starts at a capitalized word; what follows an owner may not
-            while (first := text[start:name_end].split(" ", 1)[0]).lower() in _GLUE:
-                start += len(first) + 1
-    return (start, name_end) if start < name_end else None
-
-
 def _is_float(text: str) -> bool:
     try:
         float(text)
@@ -631,37 +550,17 @@ def _unowned_money(q: QueryAnalysis, o: Option) -> bool:
     return c is not None and q.kind == "money" and c.kind == "money" and o.features.get("names_missing") == 1.0
 
 
-@dataclass(frozen=True)
-class Alias:
-    """An acronym a report spells out: its stems ("mp", "fn" for "MP-FN"), its name's stems, and
-    whether the name is an institution's (a ministry, an office, a police unit ...)."""
-
-    acronym: tuple[str, ...]
-    name: frozenset[str]
-    institution: bool
-
-
-def _names_missing(q: QueryAnalysis, terms: frozenset[str], aliases: tuple[Alias, ...]) -> float:
+def _names_missing(names: list[tuple[Iterable[str], ...]], terms: frozenset[str]) -> float:
     """Share of the names the question gives ("Public Ministry", "MIMP") that a sentence (with
-    the one before it) does not mention, synonyms counted, and a name counted as its acronym
-    and an acronym as its name (or as another acronym for that name) where a report spells
-    the acronym out."""
-    if not q.names:
+    the one before it) does not mention in any of their writings (``Aliases.writings``: as an
+    acronym a report spells out, as the name an acronym stands for), synonyms counted."""
+    if not names:
         return 0.0
 
     def present(stems) -> bool:
         return all(t in terms or any(a in terms for a in SYNONYMS.get(t, ())) for t in stems)
 
-    def mentioned(name: tuple[str, ...]) -> bool:
-        if present(name):
-            return True
-        asked = frozenset(name)
-        stands_for = [a.name for a in aliases if asked == set(a.acronym)]  # "MINEDU": "Ministry of Education"
-        return any(present(n) for n in stands_for) or any(
-            present(a.acronym) and any(n <= a.name for n in (asked, *stands_for))  # "MOI" written
-            for a in aliases)
-
-    return sum(1 for name in q.names if not mentioned(name)) / len(q.names)
+    return sum(1 for ways in names if not any(present(w) for w in ways)) / len(names)
 
 
 def _names_agency(text: str, sentence: SentenceCandidates, aliases: tuple[Alias, ...]) -> bool:

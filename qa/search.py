@@ -3,7 +3,9 @@
 A year in the question steers rather than matches: year terms are left out of the BM25 query,
 and a passage about that year (the year is printed in it, or falls in its report's period)
 gains ``year_boost`` on the normalized fused score; a passage from a report the question names
-("the 2018 TIP report") gains ``report_boost``.
+("the 2018 TIP report") gains ``report_boost``. An acronym asked is also looked for as the
+acronyms other reports write for the same name (``qa.names``: "MININTER" asked, "MOI" added to the
+BM25 query).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class Searcher:
         self._published = {d.report_year for d in docs}
         self._report_year = np.array([d.report_year for d in docs], dtype=np.int32)[self._doc_rows]
         self._year_rows: dict[int, np.ndarray] = {}
+        self._aliases = index.aliases  # read here, when the index loads, not on the first question
 
     # -- filters ------------------------------------------------------------------------------
 
@@ -192,7 +195,7 @@ class Searcher:
         t3 = time.perf_counter()
         sparse_scores = None
         if mode in ("hybrid", "bm25"):
-            sparse_scores = self.index.sparse.scores(analysis.terms)
+            sparse_scores = self.index.sparse.scores(self._aliases.expand(analysis.terms))
             sparse_hits = _top(sparse_scores, depth, mask)
         t4 = time.perf_counter()
         timings["sparse"] = (t4 - t3) * 1000

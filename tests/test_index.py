@@ -34,6 +34,7 @@ def test_round_trip_gives_identical_results(hash_index, hash_embedder):
     loaded = load_index(directory, model=hash_embedder.name, chunking=ChunkSettings())
     assert loaded.chunks == index.chunks
     assert loaded.documents == index.documents
+    assert loaded.acronyms == index.acronyms and loaded.acronyms["tip-2018-peru-prosecution"]
     assert _results(loaded, hash_embedder) == _results(index, hash_embedder)
 
 

@@ -59,6 +59,15 @@ def test_question_year_steers_to_passages_about_that_year(engine):
     assert named.chunk.doc_id == "tip-2006-peru"
 
 
+def test_an_acronym_asked_finds_another_reports_acronym_for_the_same_name(engine):
+    # the alternative report writes "Ministry of the Interior (MININTER)", the 2018 TIP report
+    # "Ministry of Interior (MOI)": asked about MININTER, BM25 alone finds the TIP report's budget
+    question = "Did MININTER's anti-trafficking budget grow between 2016 and 2017?"
+    for mode in ("bm25", "hybrid"):
+        top = engine.search(question, 3, mode=mode).hits[0]
+        assert top.chunk.doc_id == "tip-2018-peru-prosecution" and "7.5 million soles" in top.chunk.text
+
+
 def test_modes_give_scores_of_their_kind(engine):
     bm25 = engine.search("shelter beds", 3, mode="bm25").hits
     dense = engine.search("shelter beds", 3, mode="dense").hits
