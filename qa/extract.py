@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from qa.analyze import STOPWORDS, stem
 from qa.chunking import _split_header
 from qa.data import Chunk, Span
-from qa.text import NUMBER_WORD, NUMERAL, SCALES, YEAR, fold, parse_number_words, parse_numeral
+from qa.text import NAME_CONNECTORS, NUMBER_WORD, NUMERAL, SCALES, YEAR, fold, parse_number_words, parse_numeral
 
 MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)")
@@ -38,7 +38,6 @@ _REFERENCE_WORDS = frozenset(
     "article articles law laws decree no nº n° resolution line option hotline tel tlf phone page chapter "
     "table ds tier level number axis goal target activity".split()
 )
-_CONNECTORS = frozenset("of and for de del la y the against in on to".split())
 _NOT_NAMES = frozenset(
     "the a an in on at by for from to of and or but however although while during since according as this "
     "these those that there it its their they he she we our no not some several many most all each every "
@@ -310,7 +309,7 @@ def names_in(text: str, start: int, end: int) -> list[Candidate]:
                 break
             if nxt[0].isupper() or (nxt[0].isdigit() and last == j) or nxt.lower() in ("no.", "no", "n°", "nº"):
                 last = j + 1
-            elif nxt.lower() not in _CONNECTORS:
+            elif nxt.lower() not in NAME_CONNECTORS:
                 break
             j += 1
         capitals = sum(1 for k in range(i, last + 1) if tokens[k][2][:1].isupper() or tokens[k][2][:1].isdigit())

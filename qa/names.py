@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from qa.analyze import analyze
 from qa.data import Acronym, Document, Span
+from qa.text import NAME_CONNECTORS
 
 _PARENTHESIZED = re.compile(r"\(\s*([A-Z][A-Z0-9-]{1,20})\s*\)")
 _LOOKBACK = 300  # characters before "(MIMP)" a name is read in
@@ -37,7 +38,6 @@ def find_acronyms(doc: Document) -> list[Acronym]:
     return list(found.values())
 
 
-_GLUE = frozenset({"of", "and", "for", "the", "against", "in", "on", "de", "y", "del", "la", "el"})
 _NAME_WORDS = 16  # the longest name read before an acronym, in words and commas
 _NAME_TOKEN = re.compile(r"[\w’'-]+|,")
 
@@ -68,7 +68,7 @@ def spelled_out(text: str, floor: int, end: int, acronym: str) -> tuple[int, int
             if not (capital and before[:1].isupper() and not before.isupper()
                     and (after[0][:1].isupper() or after[0] == "and" and after[1:2] and after[1][:1].isupper())):
                 break
-        elif word.lower() in _GLUE or re.fullmatch(r"(?:19|20)\d\d(?:[–-](?:19|20)?\d\d)?|[–-]", word):
+        elif word.lower() in NAME_CONNECTORS or re.fullmatch(r"(?:19|20)\d\d(?:[–-](?:19|20)?\d\d)?|[–-]", word):
             continue  # "The" opening a sentence is no name; a year range is part of one
         elif word[:1].isupper():
             start, capital = a, True
@@ -85,13 +85,13 @@ def spelled_out(text: str, floor: int, end: int, acronym: str) -> tuple[int, int
         letters = set(acronym.upper())
 
         def initials(part: str) -> int:
-            return len({w[0].upper() for w in _NAME_TOKEN.findall(part) if w != "," and w.lower() not in _GLUE} & letters)
+            return len({w[0].upper() for w in _NAME_TOKEN.findall(part) if w != "," and w.lower() not in NAME_CONNECTORS} & letters)
 
         owner = frozenset(analyze(name[:possessive]))
         if owner & _INSTITUTION and initials(name[possessive + 3 :]) >= initials(name):
             start += possessive + 3
             # the name read starts at a capitalized word; what follows an owner may not
-            while (first := text[start:name_end].split(" ", 1)[0]).lower() in _GLUE:
+            while (first := text[start:name_end].split(" ", 1)[0]).lower() in NAME_CONNECTORS:
                 start += len(first) + 1
     return (start, name_end) if start < name_end else None
 

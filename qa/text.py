@@ -58,6 +58,10 @@ def trim(text: str, span: Span) -> Span:
 # ---------------------------------------------------------------------------------------------
 # years
 
+# the small words inside a proper name, between its capitalized words ("Ministry of Women and
+# Vulnerable Populations", "Centro de Emergencia Mujer", "Commission to Fight Trafficking")
+NAME_CONNECTORS = frozenset("of and for the against in on to de del la el y".split())
+
 YEAR = re.compile(r"(?<![\d.,'/-])(19[5-9]\d|20[0-4]\d)(?![\d.,']\d)")
 
 
