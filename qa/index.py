@@ -260,7 +260,8 @@ def save_index(index: Index, root: Path) -> Path:
     try:
         with (tmp / "documents.jsonl").open("w", encoding="utf-8") as out:
             for doc in index.documents.values():
-                out.write(json.dumps(_document_to_json(doc, index.sections[doc.id], index.acronyms[doc.id]), ensure_ascii=False) + "\n")
+                record = _document_to_json(doc, index.sections[doc.id], index.acronyms[doc.id])
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as out:
             for chunk in index.chunks:
                 out.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")

@@ -85,7 +85,8 @@ def spelled_out(text: str, floor: int, end: int, acronym: str) -> tuple[int, int
         letters = set(acronym.upper())
 
         def initials(part: str) -> int:
-            return len({w[0].upper() for w in _NAME_TOKEN.findall(part) if w != "," and w.lower() not in NAME_CONNECTORS} & letters)
+            words = [w for w in _NAME_TOKEN.findall(part) if w != "," and w.lower() not in NAME_CONNECTORS]
+            return len({w[0].upper() for w in words} & letters)
 
         owner = frozenset(analyze(name[:possessive]))
         if owner & _INSTITUTION and initials(name[possessive + 3 :]) >= initials(name):
