@@ -130,6 +130,7 @@ class QueryAnalysis:
     terms: tuple[str, ...]  # BM25 terms, years left out (years steer, they do not match text)
     years: tuple[int, ...]  # years the question is about; the last one named is the one asked for
     report_years: tuple[int, ...]  # years that name a report ("the 2018 TIP report")
+    report_words: tuple[str, ...] = ()  # words before "report" that may name one ("US TIP", "alternative")
     kind: AnswerKind = "sentence"
     target: tuple[str, ...] = ()  # stems of what the question is about (question words left out)
     context: frozenset[str] = frozenset()  # terms only a clause other than the asking one gives
@@ -267,6 +268,22 @@ def _shift_year(m: re.Match) -> str:
     return str(year) if re.fullmatch(_ASKED_YEAR, str(year)) else m.group()
 
 
+_REPORT_NAME = re.compile(r"((?:[\w.’'-]+[ \t]+){1,3})reports?\b", re.IGNORECASE)
+_NOT_REPORT_NAME = frozenset("the a an this that its their per according to of in by from for previous last latest "
+                             "did does do media government".split())
+
+
+def _report_words(scope: str) -> tuple[str, ...]:
+    """The words right before "report" ("the US TIP report" -> "US", "TIP"; "the 2015-2016
+    alternative report" -> "alternative"), as written: the reader keeps those that name some of
+    the reports (by a title or publisher word, or as a title's initials), not all of them."""
+    words = []
+    for m in _REPORT_NAME.finditer(scope):
+        words += [w for w in re.sub(r"[’']s\b|[.’']", "", m.group(1)).replace("-", " ").split()
+                  if w.lower() not in _NOT_REPORT_NAME and not YEAR.search(w) and not w[0].isdigit()]
+    return tuple(dict.fromkeys(w for w in words if w))
+
+
 def _clauses(question: str) -> list[str]:
     """The question's sentences and clauses ("Did X rise? What was the 2016 figure?"); a closing
     quote or bracket after the question mark is none."""
@@ -305,6 +322,7 @@ def analyze_query(question: str) -> QueryAnalysis:
         terms=tuple(terms),
         years=tuple(years),
         report_years=tuple(dict.fromkeys(report_years)),
+        report_words=_report_words(scope),
         kind=_kind(question),
         target=tuple(dict.fromkeys(t for t in terms if t not in QUESTION_WORDS and not t[0].isdigit())),
         context=frozenset(terms) - set(analyze(_asking(clauses))) if len(clauses) > 1 else frozenset(),

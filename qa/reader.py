@@ -10,7 +10,8 @@ after a figure, a table cell's row, column and caption), whether its year is the
 about (when one sentence gives two years, "865 operations in 2017 (764 in 2016)", or a table a
 column per year, the question's year picks the figure; a report published in year N speaks for
 its manifest period when the sentence names no year), whether it comes from the report the
-question names, whether its sentence mentions the agencies the question names (an acronym the
+question names (by its year, "the 2018 report", or by words of its title or publisher, "the TIP
+report", "the alternative report"), whether its sentence mentions the agencies the question names (an acronym the
 report spells out counts as its name: money that no such sentence ties to the agency asked about
 is not a candidate), whether it is a breakdown or a parenthetical. A logistic model per family of
 candidates (fitted on the gold set by ``python -m qa.fit``, weights in ``reader_weights.json``)
@@ -142,6 +143,17 @@ class Reader:
                              for d in index.documents.values()}
         self._covered = sorted({y for d in index.documents.values() for y in d.period_years})
         self._idf = index.sparse.idf()
+        # the reports each word of a title or publisher names ("alternative", "state"), and the
+        # initials a title starts with ("TIP": Trafficking in Persons Report); a word naming
+        # every report names none
+        naming: dict[str, set[str]] = {}
+        for d in index.documents.values():
+            for word in _title_words(f"{d.title} {d.publisher}"):
+                naming.setdefault(word, set()).add(d.id)
+            words = re.findall(r"[^\W\d_]+", d.title)
+            for j in range(2, min(4, len(words)) + 1):
+                naming.setdefault("".join(w[0] for w in words[:j]).upper(), set()).add(d.id)
+        self._naming = {w: frozenset(ids) for w, ids in naming.items() if len(ids) < len(index.documents)}
         self._default_idf = max(self._idf.values(), default=1.0)
 
     @functools.lru_cache(maxsize=4096)
@@ -177,11 +189,24 @@ class Reader:
             return "it is a length of time, not a count of what was asked"
         return None
 
+    def named(self, q: QueryAnalysis) -> frozenset[str] | None:
+        """The reports a question names, by year ("the 2018 report") and by words before "report"
+        ("the US TIP report", "the alternative report"), or None when it names none."""
+        out = None
+        if q.report_years:
+            out = frozenset(d.id for d in self.index.documents.values() if d.report_year in q.report_years)
+        for word in q.report_words:
+            ids = self._naming.get(word.lower()) or (self._naming.get(word) if word.isupper() else None)
+            if ids is not None:
+                out = ids if out is None else out & ids
+        return out
+
     def all_options(self, q: QueryAnalysis, hits: list[Hit], vector: np.ndarray | None) -> list[Option]:
         families = FAMILIES.get(q.kind, ("sentence",))
         wanted = STRICT_KINDS.get(q.kind) or set().union(*(KIND_OF_FAMILY.get(f, set()) for f in families))
         match = self._matcher(q)
         names = [self.index.aliases.writings(name) for name in q.names]  # once a question, not a sentence
+        named = self.named(q)
         out: list[Option] = []
         for hit in hits[:READ_DEPTH]:
             row = hit.row
@@ -200,8 +225,8 @@ class Reader:
                     "overlap": match(sentence.terms),
                     "context_overlap": match(sentence.terms | previous),
                     "rank": 1.0 / hit.rank,
-                    "report_match": float(bool(q.report_years) and doc.report_year in q.report_years),
-                    "report_mismatch": float(bool(q.report_years) and doc.report_year not in q.report_years),
+                    "report_match": float(named is not None and doc.id in named),
+                    "report_mismatch": float(named is not None and doc.id not in named),
                     "names_missing": missing,
                     "name_conflict": float(missing == 1.0 and _names_agency(doc.text, sentence, aliases)),
                     "period_match": float(any(y in doc.period_years for y in q.years)),
@@ -568,6 +593,11 @@ def _names_agency(text: str, sentence: SentenceCandidates, aliases: tuple[Alias,
     spells out as an institution's name."""
     return bool(_MINISTRY.search(text, sentence.span.start, sentence.span.end)) or any(
         a.institution and all(t in sentence.terms for t in a.acronym) for a in aliases)
+
+
+def _title_words(text: str) -> set[str]:
+    """Lower-cased words of a title or publisher, dots dropped ("U.S." -> "us")."""
+    return {w.lower() for w in re.findall(r"[^\W\d_]+", text.replace(".", ""))}
 
 
 def _spans(years: list[int]) -> str:

@@ -254,6 +254,29 @@ def test_an_agency_is_not_matched_by_a_table_row_that_shares_a_word_of_its_name(
     assert answer is None or answer.value != 306
 
 
+@pytest.mark.parametrize("question, words, named", [
+    ("MINJUS legal assistance to trafficking victims 2016 - number of victims (TIP report)", ("TIP",),
+     {"tip-2006-peru", "tip-2017-peru-protection", "tip-2018-peru-prosecution", "tip-2023-peru"}),
+    ("according to the civil-society alternative report, how many legal sponsorships", ("civil", "society", "alternative"),
+     {"chs-alternative-report-2015-2016"}),
+    ("When was the State Department's 2006 TIP report on Peru published?", ("Department", "TIP"), {"tip-2006-peru"}),
+    ("How many victims did the U.S. report count in 2016?", ("US",),  # the publisher's words name a report too
+     {"tip-2006-peru", "tip-2017-peru-protection", "tip-2018-peru-prosecution", "tip-2023-peru"}),
+    ("when did media report prison guards in Huacho", ("when",), None),  # "report" is a verb: names no report
+    ("the trafficking report's figure for 2016", ("trafficking",), None),  # a word every title has names none
+])
+def test_a_report_is_named_by_the_words_of_its_title_or_publisher(engine, question, words, named):
+    q = engine.searcher.report_years(analyze_query(question))
+    assert q.report_words == words
+    assert engine.reader.named(q) == (frozenset(named) if named is not None else None)
+
+
+def test_the_report_named_without_a_year_picks_its_figure(engine):
+    # the TIP report gives 293 victims MINJUS assisted; the alternative report gives 227 for MINJUS
+    answer = engine.ask("MINJUS legal assistance to trafficking victims 2016 - number of victims (TIP report)").reading.answer
+    assert answer is not None and answer.value == 293 and answer.doc_id == "tip-2017-peru-protection"
+
+
 def test_a_year_no_report_covers_gets_no_answer_and_says_why(engine):
     result = engine.ask("How many people were convicted of human trafficking in Peru in 2019?")
     assert result.reading.answer is None
