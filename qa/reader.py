@@ -154,6 +154,10 @@ class Reader:
             for j in range(2, min(4, len(words)) + 1):
                 naming.setdefault("".join(w[0] for w in words[:j]).upper(), set()).add(d.id)
         self._naming = {w: frozenset(ids) for w, ids in naming.items() if len(ids) < len(index.documents)}
+        published: dict[int, set[str]] = {}
+        for d in index.documents.values():
+            published.setdefault(d.report_year, set()).add(d.id)
+        self._published = {year: frozenset(ids) for year, ids in published.items()}
         self._default_idf = max(self._idf.values(), default=1.0)
 
     @functools.lru_cache(maxsize=4096)
@@ -194,7 +198,7 @@ class Reader:
         ("the US TIP report", "the alternative report"), or None when it names none."""
         out = None
         if q.report_years:
-            out = frozenset(d.id for d in self.index.documents.values() if d.report_year in q.report_years)
+            out = frozenset().union(*(self._published.get(year, ()) for year in q.report_years))
         for word in q.report_words:
             ids = self._naming.get(word.lower()) or (self._naming.get(word) if word.isupper() else None)
             if ids is not None:
