@@ -269,8 +269,7 @@ def _shift_year(m: re.Match) -> str:
 
 
 _REPORT_NAME = re.compile(r"((?:[\w.’'-]+[ \t]+){1,3})reports?\b", re.IGNORECASE)
-_NOT_REPORT_NAME = frozenset("the a an this that its their per according to of in by from for previous last latest "
-                             "did does do media government".split())
+_NOT_REPORT_NAME = STOPWORDS | frozenset("per according previous last latest media government y de".split())
 
 
 def _report_words(scope: str) -> tuple[str, ...]:
