@@ -11,9 +11,9 @@ about (when one sentence gives two years, "865 operations in 2017 (764 in 2016)"
 column per year, the question's year picks the figure; a report published in year N speaks for
 its manifest period when the sentence names no year), whether it comes from the report the
 question names (by its year, "the 2018 report", or by words of its title or publisher, "the TIP
-report", "the alternative report"), whether its sentence mentions the agencies the question names (an acronym the
-report spells out counts as its name: money that no such sentence ties to the agency asked about
-is not a candidate), whether it is a breakdown or a parenthetical. A logistic model per family of
+report", "the alternative report"), whether its sentence mentions the agencies the question
+names (an acronym the report spells out counts as its name: money that no such sentence ties to
+the agency asked about is not a candidate), whether it is a breakdown or a parenthetical. A logistic model per family of
 candidates (fitted on the gold set by ``python -m qa.fit``, weights in ``reader_weights.json``)
 turns the features into the probability that the candidate is right: the best one is the
 answer and its probability the confidence. Below the threshold, or when no passage holds the
@@ -65,6 +65,7 @@ AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorat
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
 _GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
 _PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
+_WORD = re.compile(r"[^\W\d_]+")  # a word of letters only
 _MINISTRY = re.compile(r"\bMinistry of [A-Z]")
 DURATIONS = frozenset({"year", "month", "week", "day", "hour", "minute"})
 DURATION_STEMS = frozenset({"year", "month", "week", "day", "hour", "minut", "term", "sentenc", "penalti", "prison"})
@@ -143,22 +144,21 @@ class Reader:
                              for d in index.documents.values()}
         self._covered = sorted({y for d in index.documents.values() for y in d.period_years})
         self._idf = index.sparse.idf()
-        # the reports each word of a title or publisher names ("alternative", "state"), and the
-        # initials a title starts with ("TIP": Trafficking in Persons Report); a word naming
-        # every report names none
+        self._default_idf = max(self._idf.values(), default=1.0)
+        # the reports published each year, the reports each word of a title or publisher names
+        # ("alternative", "state"), and the initials a title starts with ("TIP": Trafficking in
+        # Persons Report); a word naming every report names none
+        published: dict[int, set[str]] = {}
         naming: dict[str, set[str]] = {}
         for d in index.documents.values():
-            for word in _title_words(f"{d.title} {d.publisher}"):
-                naming.setdefault(word, set()).add(d.id)
-            words = re.findall(r"[^\W\d_]+", d.title)
+            published.setdefault(d.report_year, set()).add(d.id)
+            for word in _WORD.findall(f"{d.title} {d.publisher}".replace(".", "")):  # "U.S." -> "us"
+                naming.setdefault(word.lower(), set()).add(d.id)
+            words = _WORD.findall(d.title)
             for j in range(2, min(4, len(words)) + 1):
                 naming.setdefault("".join(w[0] for w in words[:j]).upper(), set()).add(d.id)
-        self._naming = {w: frozenset(ids) for w, ids in naming.items() if len(ids) < len(index.documents)}
-        published: dict[int, set[str]] = {}
-        for d in index.documents.values():
-            published.setdefault(d.report_year, set()).add(d.id)
         self._published = {year: frozenset(ids) for year, ids in published.items()}
-        self._default_idf = max(self._idf.values(), default=1.0)
+        self._naming = {w: frozenset(ids) for w, ids in naming.items() if len(ids) < len(index.documents)}
 
     @functools.lru_cache(maxsize=4096)
     def _sentences(self, row: int) -> tuple[SentenceCandidates, ...]:
@@ -597,11 +597,6 @@ def _names_agency(text: str, sentence: SentenceCandidates, aliases: tuple[Alias,
     spells out as an institution's name."""
     return bool(_MINISTRY.search(text, sentence.span.start, sentence.span.end)) or any(
         a.institution and all(t in sentence.terms for t in a.acronym) for a in aliases)
-
-
-def _title_words(text: str) -> set[str]:
-    """Lower-cased words of a title or publisher, dots dropped ("U.S." -> "us")."""
-    return {w.lower() for w in re.findall(r"[^\W\d_]+", text.replace(".", ""))}
 
 
 def _spans(years: list[int]) -> str:
