@@ -186,7 +186,8 @@ def figures_in(text: str, start: int, end: int, period_year: int | None) -> list
         next_start = next((m2.start() for m2 in main if m2.start() >= window_from), len(sentence))
         previous_end = max((m2.end() for m2 in main if m2.end() <= a), default=0)
         between = sentence[previous_end:a]
-        part = bool(previous_end) and bool(re.search(r"\bincluding\b|\bof (?:which|whom)\b|[–:]|\s-\s|\(", between))
+        part = bool(previous_end) and bool(re.search(r"\bincluding\b|\bof (?:which|whom)\b|[–:]|\s-\s|\(", between)
+                                           or out and out[-1].part and _LIST_NEXT.search(between))
         out.append(Candidate(
             kind=kind, start=start + a, end=start + (stop if kind == "count" else b), value=value, unit=unit,
             year=year, year_source=source, after=tuple(_stems(sentence[window_from:next_start])[:8]),
@@ -199,6 +200,9 @@ def figures_in(text: str, start: int, end: int, period_year: int | None) -> list
             modifier=bool(re.match(r"-[A-Za-z]", sentence[b : b + 2])),
         ))
     return _relate(sentence, start, out, parens, conversions)
+
+
+_LIST_NEXT = re.compile(r"^[^;()]*(?:,|\band)\s*$")  # "including 61 for sex trafficking, 21 for ...": a breakdown goes on
 
 
 def _relate(sentence: str, start: int, out: list[Candidate], parens, conversions) -> list[Candidate]:

@@ -124,6 +124,13 @@ def test_two_years_in_one_sentence_give_each_figure_its_year():
         ("7.5 million soles", 7_500_000, None, "money")]
 
 
+def test_every_item_of_a_breakdown_is_a_part_of_its_total():
+    sentence = ("Courts convicted 89 defendants in 2022, including 61 for sex trafficking, 21 for labor trafficking, "
+                "and seven for unspecified forms; 12 others were acquitted.")
+    parts = {sentence[c.start : c.end]: c.part for c in figures_in(sentence, 0, len(sentence), 2022)}
+    assert parts == {"89": False, "61": True, "21": True, "seven": True, "12": False}
+
+
 def test_phrases_after_a_cue_are_candidates_for_what_is_not_a_proper_name():
     from qa.extract import phrases_in
 
