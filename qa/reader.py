@@ -64,6 +64,9 @@ AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorat
                     r"Secretariat|Prosecutor|Judiciary|Government|Municipality|UN|Department|Institute|Agency|"
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
 _GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
+_PEOPLE = frozenset({"peopl", "person", "individu"})  # "how many people were found guilty": any person counted
+_PERSONS = frozenset(analyze("defendants suspects perpetrators offenders victims survivors child children "
+                             "minors adults girls boys women men officials officers judges prosecutors police"))
 _PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
 _WORD = re.compile(r"[^\W\d_]+")  # a word of letters only
 _MINISTRY = re.compile(r"\bMinistry of [A-Z]")
@@ -276,7 +279,7 @@ class Reader:
         head = q.head[-1] if q.head else None
         head_words = {head, *SYNONYMS.get(head, ())} if head else set()
         heads = [h for h in q.head if h not in _GENERIC_HEADS] or list(q.head[-1:])  # "how many traffickers"
-        head_stems = {a for h in heads for a in (h, *SYNONYMS.get(h, ()))}
+        head_stems = {a for h in heads for a in (h, *SYNONYMS.get(h, ()), *(_PERSONS if h in _PEOPLE else ()))}
         value = c.value
         numbers = {float(n) for n in q.numbers if _is_float(n)}
         f = {

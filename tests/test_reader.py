@@ -131,6 +131,17 @@ def test_every_item_of_a_breakdown_is_a_part_of_its_total():
     assert parts == {"89": False, "61": True, "21": True, "seven": True, "12": False}
 
 
+def test_people_asked_for_are_counted_by_any_noun_for_persons():
+    q = analyze_query("how many people were found guilty of trafficking in 2022")
+    sentence = "Courts convicted 89 defendants for trafficking in 2022."
+    c = figures_in(sentence, 0, len(sentence), 2022)[0]
+    features = reader.Reader._figure_features(q, c, [c], SimpleNamespace(candidates=(c,)), sentence, lambda terms: 0.0)
+    assert features["head_missing"] == 0.0
+    q = analyze_query("how many shelters were there in 2022")
+    assert reader.Reader._figure_features(q, c, [c], SimpleNamespace(candidates=(c,)), sentence,
+                                          lambda terms: 0.0)["head_missing"] == 1.0
+
+
 def test_phrases_after_a_cue_are_candidates_for_what_is_not_a_proper_name():
     from qa.extract import phrases_in
 
