@@ -120,7 +120,7 @@ SYNONYMS = {
     "headcount": ("offic",), "ruling": ("decis",), "decis": ("ruling",), "rescu": ("identifi",),
     "found": ("identifi",), "identifi": ("rescu",), "trial": ("prosecut",), "prosecut": ("trial",),
     "women": ("femal",), "men": ("male",), "girl": ("femal",), "boy": ("male",), "kid": ("child", "minor"),
-    "minor": ("child", "underag"), "child": ("minor",), "ministri": ("minist",),
+    "minor": ("child", "underag"), "child": ("minor",), "ministri": ("minist",), "art": ("articl",),
 }
 
 

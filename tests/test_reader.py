@@ -142,6 +142,12 @@ def test_people_asked_for_are_counted_by_any_noun_for_persons():
                                           lambda terms: 0.0)["head_missing"] == 1.0
 
 
+def test_art_abbreviated_in_a_question_matches_article_in_the_text():
+    from qa.analyze import SYNONYMS, analyze
+    art = analyze_query("penalty range under art. 153").target[-1]
+    assert art == "art" and set(analyze("Article 153 of the penal code")) & set(SYNONYMS[art])
+
+
 def test_phrases_after_a_cue_are_candidates_for_what_is_not_a_proper_name():
     from qa.extract import phrases_in
 
