@@ -259,7 +259,7 @@ def _phrase(text: str) -> tuple[str, ...]:
         if not re.search(r"\w", word) or _HEAD_STOP.match(word) or (word.endswith("ed") and word not in _ED_NOUNS and head):
             break
         if word not in STOPWORDS:
-            head.append(stem(word))
+            head.extend(stem(w) for w in word.split("-") if w and w not in STOPWORDS)  # as the text's words are
     return tuple(w for w in head if w not in QUESTION_WORDS)
 
 

@@ -63,7 +63,7 @@ STRICT_KINDS = {"count": {"count"}, "money": {"money"}, "percent": {"percent"}}
 AGENCY = re.compile(r"\b(?:Ministry|Ministries|Commission|Unit|Office|Directorate|Police|Congress|Court|Program|"
                     r"Secretariat|Prosecutor|Judiciary|Government|Municipality|UN|Department|Institute|Agency|"
                     r"Council|Network|Committee|System)\b|^[A-Z]{2,}")
-_GENERIC_HEADS = frozenset({"traffick", "anti", "anti-traffick", "peopl", "person", "total"})
+_GENERIC_HEADS = frozenset({"traffick", "anti", "peopl", "person", "total"})
 _PEOPLE = frozenset({"peopl", "person", "individu"})  # "how many people were found guilty": any person counted
 _PERSONS = frozenset(analyze("defendants suspects perpetrators offenders victims survivors child children "
                              "minors adults girls boys women men officials officers judges prosecutors police"))

@@ -100,6 +100,7 @@ def test_the_matcher_weighs_context_words_less(engine, monkeypatch):
      ("suspect", "traffick")),
     ("Did MIMP spend more or less in 2016 than in 2015, and how much?", ()),
     ("how many of the public legal advocates specialized in trafficking", ("public", "legal", "advoc")),
+    ("foreign-national child victims assisted in 2022", ("foreign", "nation", "child", "victim")),  # as the text splits it
 ])
 def test_what_a_question_counts(question, head):
     assert analyze_query(question).head == head
