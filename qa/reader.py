@@ -13,12 +13,12 @@ its manifest period when the sentence names no year), whether it comes from the 
 question names (by its year, "the 2018 report", or by words of its title or publisher, "the TIP
 report", "the alternative report"), whether its sentence mentions the agencies the question
 names (an acronym the report spells out counts as its name: money that no such sentence ties to
-the agency asked about is not a candidate), whether it is a breakdown or a parenthetical. A logistic model per family of
-candidates (fitted on the gold set by ``python -m qa.fit``, weights in ``reader_weights.json``)
-turns the features into the probability that the candidate is right: the best one is the
-answer and its probability the confidence. Below the threshold, or when no passage holds the
-kind of answer asked for, there is no answer and the reason says why. Figures for the same
-thing and year from other reports come back as cited ``alternatives``.
+the agency asked about is not a candidate), whether it is a breakdown or a parenthetical. A
+logistic model per family of candidates (fitted on the gold set by ``python -m qa.fit``, weights
+in ``reader_weights.json``) turns the features into the probability that the candidate is right:
+the best one is the answer and its probability the confidence. Below the threshold, or when no
+passage holds the kind of answer asked for, there is no answer and the reason says why. Figures
+for the same thing and year from other reports come back as cited ``alternatives``.
 """
 
 from __future__ import annotations
