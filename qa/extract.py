@@ -271,7 +271,16 @@ def _year_for(sentence, a, b, years, figure_starts, parens, conversions, inside)
         return int(opening.group(1)), "sentence"
     if outside:
         return outside[-1][1], "sentence"
+    closing = _CLOSING_YEAR.search(sentence, b)
+    if closing and not _COMPARED.search(sentence, b, closing.start()):
+        return int(closing.group(1)), "sentence"
     return None, ""
+
+
+# a year closing the sentence ("... prosecuted 121 suspects ... and convicted 233 defendants in 2021.")
+_CLOSING_YEAR = re.compile(r"\b(?:in|during)\s+((?:19|20)\d\d)\W*$")
+_COMPARED = re.compile(r"\(|\b(?:compar\w*|than|from|versus|vs|up|down|increas\w*|decreas\w*|previous\w*|prior|"
+                       r"while|whereas|last|before)\b", re.IGNORECASE)
 
 
 def _in_other_paren(pos: int, a: int, parens, conversions) -> bool:
