@@ -156,6 +156,18 @@ def test_art_abbreviated_in_a_question_matches_article_in_the_text():
     assert art == "art" and set(analyze("Article 153 of the penal code")) & set(SYNONYMS[art])
 
 
+def test_a_penalty_asked_for_is_held_by_years_of_imprisonment():
+    q = analyze_query("aggravated penalty for child sex tourism")
+    sentence = "The law prescribed four to eight years imprisonment or eight to 10 years imprisonment under " \
+               "aggravating circumstances."
+    figures = figures_in(sentence, 0, len(sentence), 2017)
+    aggravated = figures[-1]
+    assert sentence[aggravated.start : aggravated.end] == "eight to 10 years"
+    features = reader.Reader._figure_features(q, aggravated, figures, SimpleNamespace(candidates=tuple(figures)),
+                                              sentence, lambda terms: 0.0)
+    assert features["head_missing"] == 0.0
+
+
 def test_phrases_after_a_cue_are_candidates_for_what_is_not_a_proper_name():
     from qa.extract import phrases_in
 
