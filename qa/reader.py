@@ -73,6 +73,9 @@ _MINISTRY = re.compile(r"\bMinistry of [A-Z]")
 DURATIONS = frozenset({"year", "month", "week", "day", "hour", "minute"})
 DURATION_STEMS = frozenset({"year", "month", "week", "day", "hour", "minut", "term", "sentenc", "penalti", "prison"})
 NEGATION = re.compile(r"\b(?:no|not|never|none|nor|without|pending|lack\w*|fewer|less|yet|neither|failed)\b", re.IGNORECASE)
+_NAME_WORDS = r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:(?:de|del|la|of)\s+)?[A-Z][\w'’-]*)*"  # Madre de Dios
+SERIES = re.compile(rf"{_NAME_WORDS},\s+{_NAME_WORDS}(?:,\s+{_NAME_WORDS})*,?\s+(?:and|or)\s+{_NAME_WORDS}")
+# ^ three or more names in a row ("Spain, Japan, the United States, and Venezuela"): a list's answer
 _KIND_NAMES = {"count": "count", "money": "amount of money", "percent": "percentage", "date": "date",
                "name": "name", "figure": "figure", "definition": "definition"}
 
@@ -91,7 +94,7 @@ FEATURES = {
              "before_near", "type_noun", "agency", "in_question", "acronym", "words", "phrase", "place"],
     "sentence": ["bias", "cosine", "overlap", "context_overlap", "rank", "report_match", "report_mismatch", "names_missing", "name_conflict", "period_match", "period_wrong",
                  "year_match", "year_wrong", "negative_yesno", "negative_other", "negation_yesno", "list_commas",
-                 "figure_question",
+                 "figure_question", "series",
                  "length"],
 }
 
@@ -369,6 +372,8 @@ class Reader:
             "negation_yesno": float(q.kind == "yesno" and bool(NEGATION.search(text, sentence.span.start, sentence.span.end))),
             "list_commas": float(q.kind == "list") * min(1.0, commas / 3),
             "figure_question": float(q.kind == "figure"),
+            "series": float(q.kind in ("list", "figure")
+                            and bool(SERIES.search(text, sentence.span.start, sentence.span.end))),
             "length": min(1.0, (sentence.span.end - sentence.span.start) / 400),
         }
 

@@ -11,6 +11,7 @@ import pytest
 from conftest import CORPUS, GOLD
 from qa import reader
 from qa.analyze import analyze_query
+from qa.data import Span
 from qa.evaluate import evaluate, load_gold
 from qa.extract import Candidate, figures_in
 from qa.reader import FEATURES, Model, Option, _mark_best_cells, answer_key, best_option, marginal
@@ -320,6 +321,18 @@ def test_the_report_named_without_a_year_picks_its_figure(engine):
     # the TIP report gives 293 victims MINJUS assisted; the alternative report gives 227 for MINJUS
     answer = engine.ask("MINJUS legal assistance to trafficking victims 2016 - number of victims (TIP report)").reading.answer
     assert answer is not None and answer.value == 293 and answer.doc_id == "tip-2017-peru-protection"
+
+
+def test_a_list_question_is_answered_by_the_sentence_that_lists(engine):
+    q = analyze_query("To which foreign countries were Peruvians trafficked?")
+    listing = "Peruvians have also been trafficked to Spain, Japan, the United States, and Venezuela."
+    other = "The police opened four new investigations and continued work on two older cases."
+    series = [reader.Reader._sentence_features(q, SimpleNamespace(candidates=(), span=Span(0, len(s)), negative=False),
+                                               s)["series"] for s in (listing, other)]
+    assert series == [1.0, 0.0]
+    answer = engine.ask("regions where the Public Ministry set up specialized trafficking prosecutor offices "
+                        "(2015-2016)").reading.answer
+    assert answer is not None and "Loreto, Cusco, Puno, Madre de Dios" in answer.text
 
 
 def test_a_year_no_report_covers_gets_no_answer_and_says_why(engine):
