@@ -126,12 +126,12 @@ def test_two_years_in_one_sentence_give_each_figure_its_year():
         ("7.5 million soles", 7_500_000, None, "money")]
 
 
-
 def test_a_year_closing_the_sentence_dates_its_figures_unless_a_comparison_stands_between():
     assert _figures("In comparison, authorities prosecuted 121 suspects in newly-opened cases and courts convicted "
                     "233 defendants in 2021.", 2022) == [("121", 121, 2021, "count"), ("233", 233, 2021, "count")]
     assert _figures("The government identified 557 victims, up from 505 in 2015.", 2016) == [
         ("557", 557, 2016, "count"), ("505", 505, 2015, "count")]
+
 
 def test_every_item_of_a_breakdown_is_a_part_of_its_total():
     sentence = ("Courts convicted 89 defendants in 2022, including 61 for sex trafficking, 21 for labor trafficking, "
