@@ -22,6 +22,14 @@ def _figures(sentence: str, period: int | None = None):
     return [(sentence[c.start : c.end], c.value, c.year, c.kind) for c in figures_in(sentence, 0, len(sentence), period)]
 
 
+def _figure_features(question: str, sentence: str) -> dict[str, dict[str, float]]:
+    """Each figure of ``sentence`` (by its text) and its features as an answer to ``question``."""
+    figures = figures_in(sentence, 0, len(sentence), None)
+    q, context = analyze_query(question), SimpleNamespace(candidates=tuple(figures))
+    return {sentence[c.start : c.end]: reader.Reader._figure_features(q, c, figures, context, sentence,
+                                                                      lambda terms: 0.0) for c in figures}
+
+
 @pytest.mark.parametrize("question, kind, years, report_years", [
     ("how many shelter beds existed in 2016", "count", (2016,), ()),
     ("what did MIMP spend on victims in 2016", "money", (2016,), ()),
@@ -141,14 +149,10 @@ def test_every_item_of_a_breakdown_is_a_part_of_its_total():
 
 
 def test_people_asked_for_are_counted_by_any_noun_for_persons():
-    q = analyze_query("how many people were found guilty of trafficking in 2022")
     sentence = "Courts convicted 89 defendants for trafficking in 2022."
-    c = figures_in(sentence, 0, len(sentence), 2022)[0]
-    features = reader.Reader._figure_features(q, c, [c], SimpleNamespace(candidates=(c,)), sentence, lambda terms: 0.0)
-    assert features["head_missing"] == 0.0
-    q = analyze_query("how many shelters were there in 2022")
-    assert reader.Reader._figure_features(q, c, [c], SimpleNamespace(candidates=(c,)), sentence,
-                                          lambda terms: 0.0)["head_missing"] == 1.0
+    people = _figure_features("how many people were found guilty of trafficking in 2022", sentence)
+    assert people["89"]["head_missing"] == 0.0
+    assert _figure_features("how many shelters were there in 2022", sentence)["89"]["head_missing"] == 1.0
 
 
 def test_art_abbreviated_in_a_question_matches_article_in_the_text():
@@ -158,15 +162,10 @@ def test_art_abbreviated_in_a_question_matches_article_in_the_text():
 
 
 def test_a_penalty_asked_for_is_held_by_years_of_imprisonment():
-    q = analyze_query("aggravated penalty for child sex tourism")
-    sentence = "The law prescribed four to eight years imprisonment or eight to 10 years imprisonment under " \
-               "aggravating circumstances."
-    figures = figures_in(sentence, 0, len(sentence), 2017)
-    aggravated = figures[-1]
-    assert sentence[aggravated.start : aggravated.end] == "eight to 10 years"
-    features = reader.Reader._figure_features(q, aggravated, figures, SimpleNamespace(candidates=tuple(figures)),
-                                              sentence, lambda terms: 0.0)
-    assert features["head_missing"] == 0.0
+    features = _figure_features("aggravated penalty for child sex tourism",
+                                "The law prescribed four to eight years imprisonment or eight to 10 years imprisonment "
+                                "under aggravating circumstances.")
+    assert features["eight to 10 years"]["head_missing"] == 0.0
 
 
 def test_phrases_after_a_cue_are_candidates_for_what_is_not_a_proper_name():
