@@ -73,7 +73,9 @@ _MINISTRY = re.compile(r"\bMinistry of [A-Z]")
 DURATIONS = frozenset({"year", "month", "week", "day", "hour", "minute"})
 DURATION_STEMS = frozenset({"year", "month", "week", "day", "hour", "minut", "term", "sentenc", "penalti", "prison"})
 NEGATION = re.compile(r"\b(?:no|not|never|none|nor|without|pending|lack\w*|fewer|less|yet|neither|failed)\b", re.IGNORECASE)
-_NAME_WORDS = r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:(?:de|del|la|of)\s+)?[A-Z][\w'’-]*)*"  # Madre de Dios
+# A name's words ("Madre de Dios"): of text.NAME_CONNECTORS only those that cannot end one item of a
+# list and start the next ("and" separates the items; "in", "to", "for" would join "Lima" to what follows)
+_NAME_WORDS = r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:(?:de|del|la|of)\s+)?[A-Z][\w'’-]*)*"
 SERIES = re.compile(rf"{_NAME_WORDS},\s+{_NAME_WORDS}(?:,\s+{_NAME_WORDS})*,?\s+(?:and|or)\s+{_NAME_WORDS}")
 # ^ three or more names in a row ("Spain, Japan, the United States, and Venezuela"): a list's answer
 _KIND_NAMES = {"count": "count", "money": "amount of money", "percent": "percentage", "date": "date",
