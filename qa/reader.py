@@ -68,6 +68,8 @@ _PEOPLE = frozenset({"peopl", "person", "individu"})  # "how many people were fo
 _PERSONS = frozenset(analyze("defendants suspects perpetrators offenders victims survivors child children "
                              "minors adults girls boys women men officials officers judges prosecutors police"))
 _PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
+_FROM_BEFORE = re.compile(r"\bfrom\s+(?:S/\.?\s*|US\$\s*|\$\s*)?$", re.IGNORECASE)  # "an increase from 2,764,900
+# soles": the figure a change started from, not the change
 _WORD = re.compile(r"[^\W\d_]+")  # a word of letters only
 _MINISTRY = re.compile(r"\bMinistry of [A-Z]")
 DURATIONS = frozenset({"year", "month", "week", "day", "hour", "minute"})
@@ -320,7 +322,8 @@ class Reader:
             "modifier": float(c.modifier),
             "kind_exact": float(c.kind == q.kind),
             "currency": float(c.kind == "money" and (c.unit == "USD") == q.wants_usd),
-            "change": float(q.change and bool(CHANGE_WORDS & (set(c.before) | set(c.after[:2])))),
+            "change": float(q.change and bool(CHANGE_WORDS & (set(c.before) | set(c.after[:2])))
+                            and not _FROM_BEFORE.search(text, max(0, c.start - 12), c.start)),
             "range": float(" to " in text[c.start : c.end]),
             "in_question": float(value in numbers),
             "shared_number": float(bool(numbers - {value}) and any(

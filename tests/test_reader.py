@@ -168,6 +168,14 @@ def test_a_penalty_asked_for_is_held_by_years_of_imprisonment():
     assert features["eight to 10 years"]["head_missing"] == 0.0
 
 
+def test_the_figure_a_change_started_from_is_not_the_change():
+    features = _figure_features("did MIMP spend more or less in 2016 than in 2015",
+                                "MIMP dedicated 3,803,270 soles to victims in 2016, an increase from 2,764,900 soles "
+                                "in 2015, and an increase of 1,038,370 soles.")
+    assert features["2,764,900 soles"]["change"] == 0.0
+    assert features["1,038,370 soles"]["change"] == 1.0
+
+
 def test_phrases_after_a_cue_are_candidates_for_what_is_not_a_proper_name():
     from qa.extract import phrases_in
 
