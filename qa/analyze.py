@@ -223,6 +223,8 @@ _HEAD_STOP = re.compile(r"(?:about|by|in|of|for|from|with|to|on|at|under|who|tha
                         r"did|does|do|were|was|are|is|have|has|had|exist|existed|according|\d.*|\(.*)$")
 
 
+# after the head's first word, a determiner opens another phrase: "older cases the police unit kept working on"
+_DETERMINER = re.compile(r"the|a|an|its|their|these|those|this")
 _ED_NOUNS = frozenset({"bed", "need", "seed", "shed", "speed", "hundred"})  # not past participles
 
 
@@ -257,7 +259,8 @@ def _phrase(text: str) -> tuple[str, ...]:
         word = word.strip(",.;:?!'\"")
         if word == "&":
             continue
-        if not re.search(r"\w", word) or _HEAD_STOP.match(word) or (word.endswith("ed") and word not in _ED_NOUNS and head):
+        if not re.search(r"\w", word) or _HEAD_STOP.match(word) or (head and (
+                (word.endswith("ed") and word not in _ED_NOUNS) or _DETERMINER.fullmatch(word))):
             break
         if word not in STOPWORDS:
             head.extend(stem(w) for w in word.split("-") if w and w not in STOPWORDS)  # as the text's words are

@@ -110,6 +110,8 @@ def test_the_matcher_weighs_context_words_less(engine, monkeypatch):
     ("Did MIMP spend more or less in 2016 than in 2015, and how much?", ()),
     ("how many of the public legal advocates specialized in trafficking", ("public", "legal", "advoc")),
     ("foreign-national child victims assisted in 2022", ("foreign", "nation", "child", "victim")),  # as the text splits it
+    ("number of older cases the police unit kept working on", ("older", "case")),  # "the" opens another phrase
+    ("child victims the women's ministry found", ("child", "victim")),
 ])
 def test_what_a_question_counts(question, head):
     assert analyze_query(question).head == head
