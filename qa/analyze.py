@@ -387,7 +387,14 @@ def _kind(question: str) -> AnswerKind:
 
 
 def _type_terms(question: str) -> tuple[str, ...]:
-    match = re.search(r"\b(?:which|what|who)\s+((?:[a-z’'-]+\s+){0,3})", fold(question))
+    """The kind of name asked for: the words after "which"/"what" up to the verb ("which legal
+    instrument contains ..." -> legal, instrument; "which ministry reported ..." -> ministri)."""
+    match = re.search(r"\b(?:which|what)\s+((?:[a-z’'-]+(?:\s+|$)){0,3})", fold(question))
     if not match:
-        return ()
-    return tuple(stem(w) for w in match.group(1).split() if w not in STOPWORDS)
+        return ()  # "who leads ...": the word after "who" is the verb
+    words = []
+    for word in match.group(1).split():
+        if _HEAD_STOP.match(word) or (words and re.search(r"(?:ed|[^s]s)$", word) and word not in _ED_NOUNS):
+            break
+        words.append(word)
+    return tuple(stem(w) for w in words if w not in STOPWORDS)

@@ -178,6 +178,17 @@ def test_the_figure_a_change_started_from_is_not_the_change():
     assert features["1,038,370 soles"]["change"] == 1.0
 
 
+@pytest.mark.parametrize("question, kind_of_name", [
+    ("Which institution prosecutes trafficking cases according to the 2006 TIP report?", ("institut",)),
+    ("Which legal instrument contains Article 168-B on forced labor?", ("legal", "instrument")),
+    ("which ministry reported giving legal aid to victims", ("ministri",)),
+    ("MINJUS anti-trafficking budget was assigned to which directorate", ("director",)),
+    ("who leads the government's forced labor governance structure", ()),  # after "who" comes the verb
+])
+def test_the_kind_of_name_asked_for_ends_at_the_verb(question, kind_of_name):
+    assert analyze_query(question).type_terms == kind_of_name
+
+
 def test_phrases_after_a_cue_are_candidates_for_what_is_not_a_proper_name():
     from qa.extract import phrases_in
 
