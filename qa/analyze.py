@@ -121,7 +121,7 @@ SYNONYMS = {
     "found": ("identifi",), "identifi": ("rescu",), "trial": ("prosecut",), "prosecut": ("trial",),
     "women": ("femal",), "men": ("male",), "girl": ("femal",), "boy": ("male",), "kid": ("child", "minor"),
     "minor": ("child", "underag"), "child": ("minor",), "ministri": ("minist",), "art": ("articl",),
-    "penalti": ("imprison",),
+    "penalti": ("imprison",), "preced": ("previous", "prior"),
 }
 
 

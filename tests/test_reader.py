@@ -163,6 +163,13 @@ def test_art_abbreviated_in_a_question_matches_article_in_the_text():
     assert art == "art" and set(analyze("Article 153 of the penal code")) & set(SYNONYMS[art])
 
 
+def test_the_preceding_period_asked_for_is_held_by_the_previous_one_in_the_text():
+    from qa.analyze import SYNONYMS, analyze
+    asked = analyze_query("how many had the shelters assisted in the preceding period?").target
+    said = set(analyze("compared with 119 victims assisted during the previous period"))
+    assert "preced" in asked and said & set(SYNONYMS["preced"])
+
+
 def test_a_penalty_asked_for_is_held_by_years_of_imprisonment():
     features = _figure_features("aggravated penalty for child sex tourism",
                                 "The law prescribed four to eight years imprisonment or eight to 10 years imprisonment "
