@@ -144,6 +144,7 @@ class Option:
     sentence: SentenceCandidates
     candidate: Candidate | None  # None: the sentence itself is the answer
     probability: float = 0.0
+    same: frozenset[str] | None = None  # a name's stems as its report's acronyms read it: one answer however written
 
 
 class Reader:
@@ -259,7 +260,8 @@ class Reader:
                         family, extra = "date", self._date_features(q, c, match)
                     else:
                         family, extra = "name", self._name_features(q, c, doc.text, match)
-                    out.append(Option(family, base | extra, hit, sentence, c))
+                    same = _aliased(doc.text[c.start : c.end], aliases) if family == "name" else None
+                    out.append(Option(family, base | extra, hit, sentence, c, same=same))
         _mark_agreement(out)
         _mark_best_cells(out)
         return out
@@ -538,9 +540,28 @@ def answer_key(option: Option) -> tuple:
         return ("sentence", option.hit.chunk.doc_id, option.sentence.span.start)
     if c.kind in NUMERIC:
         return ("figure", c.value, c.year)
+    if option.same is not None:
+        return (c.kind, option.same)
     chunk = option.hit.chunk
     text = _normal(chunk.text[c.start - chunk.char_start : c.end - chunk.char_start])
     return (c.kind, text) if text else (c.kind, chunk.doc_id, c.start)
+
+
+_WITH_ACRONYM = re.compile(r"(.*?)\s*\(\s*([A-Z][A-Z0-9-]+)\s*\)")
+
+
+def _aliased(name: str, aliases: tuple[Alias, ...]) -> frozenset[str] | None:
+    """The stems of the name an acronym of the report stands for, when ``name`` is that acronym
+    ("MOI", "the MOI"), that name ("the Ministry of Interior") or both ("the Ministry of Interior
+    (MOI)"); else None."""
+    both = _WITH_ACRONYM.fullmatch(name.strip())
+    written = [both.group(2), both.group(1)] if both else [name]
+    for text in written:
+        stems = analyze(text)
+        for a in aliases:
+            if tuple(stems) == a.acronym or frozenset(stems) - {"the"} == a.name:
+                return a.name
+    return None
 
 
 def _normal(text: str) -> str:

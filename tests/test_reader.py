@@ -270,6 +270,21 @@ def test_a_name_written_twice_is_one_answer_and_its_probability_is_summed():
     assert answer_key(first) != answer_key(second)
 
 
+def test_a_name_and_its_acronym_are_one_answer():
+    from qa.names import Alias
+    aliases = (Alias(("moi",), frozenset({"ministri", "interior"}), True),)
+    writings = ["the Ministry of Interior (MOI)", "MOI", "the MOI", "Ministry of Interior"]
+    assert {reader._aliased(w, aliases) for w in writings} == {frozenset({"ministri", "interior"})}
+    assert reader._aliased("MIMP", aliases) is None and reader._aliased("the Public Ministry", aliases) is None
+
+
+def test_the_lead_agency_written_as_its_name_and_as_its_acronym_is_answered(engine):
+    # the 2023 report writes "the Ministry of Interior (MOI)", "MOI" and "the MOI"; none alone is confident
+    result = engine.ask("lead agency of Peru's multisectoral anti-trafficking commission according to the 2023 TIP report")
+    answer = result.reading.answer
+    assert answer is not None and "Ministry of Interior" in answer.text
+
+
 def test_the_cell_whose_row_and_column_match_best_is_marked_so_in_its_passage():
     def cell(row: int, row_match: float, column_match: float) -> Option:
         return Option("figure", {"row_match": row_match, "column_match": column_match},
