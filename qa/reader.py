@@ -68,8 +68,8 @@ _PEOPLE = frozenset({"peopl", "person", "individu"})  # "how many people were fo
 _PERSONS = frozenset(analyze("defendants suspects perpetrators offenders victims survivors child children "
                              "minors adults girls boys women men officials officers judges prosecutors police"))
 _PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
-_FROM_BEFORE = re.compile(r"\bfrom\s+(?:S/\.?\s*|US\$\s*|\$\s*)?$", re.IGNORECASE)  # "an increase from 2,764,900
-# soles": the figure a change started from, not the change
+# "an increase from 2,764,900 soles": the figure a change started from, not the change
+_FROM_BEFORE = re.compile(r"\bfrom\s+(?:S/\.?\s*|US\$\s*|\$\s*)?$", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+")  # a word of letters only
 _MINISTRY = re.compile(r"\bMinistry of [A-Z]")
 DURATIONS = frozenset({"year", "month", "week", "day", "hour", "minute"})
@@ -559,7 +559,7 @@ def _aliased(name: str, aliases: tuple[Alias, ...]) -> frozenset[str] | None:
     for text in written:
         stems = analyze(text)
         for a in aliases:
-            if tuple(stems) == a.acronym or frozenset(stems) - {"the"} == a.name:
+            if tuple(stems) == a.acronym or frozenset(stems) == a.name:  # the analyzer drops "the"
                 return a.name
     return None
 
