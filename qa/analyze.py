@@ -228,6 +228,10 @@ _DETERMINER = re.compile(r"the|a|an|its|their|these|those|this")
 _ED_NOUNS = frozenset({"bed", "need", "seed", "shed", "speed", "hundred"})  # not past participles
 
 
+def _participle(word: str) -> bool:
+    return word.endswith("ed") and word not in _ED_NOUNS
+
+
 def _head(question: str) -> tuple[str, ...]:
     """Stems of what is counted: after "how many"/"number of", or a keyword query's first words
     ("micro informative radio broadcasts about ..." -> micro, inform, radio, broadcast); in the
@@ -259,8 +263,7 @@ def _phrase(text: str) -> tuple[str, ...]:
         word = word.strip(",.;:?!'\"")
         if word == "&":
             continue
-        if not re.search(r"\w", word) or _HEAD_STOP.match(word) or (head and (
-                (word.endswith("ed") and word not in _ED_NOUNS) or _DETERMINER.fullmatch(word))):
+        if not re.search(r"\w", word) or _HEAD_STOP.match(word) or (head and (_participle(word) or _DETERMINER.fullmatch(word))):
             break
         if word not in STOPWORDS:
             head.extend(stem(w) for w in word.split("-") if w and w not in STOPWORDS)  # as the text's words are
@@ -394,7 +397,7 @@ def _type_terms(question: str) -> tuple[str, ...]:
         return ()  # "who leads ...": the word after "who" is the verb
     words = []
     for word in match.group(1).split():
-        if _HEAD_STOP.match(word) or (words and re.search(r"(?:ed|[^s]s)$", word) and word not in _ED_NOUNS):
+        if _HEAD_STOP.match(word) or (words and (_participle(word) or re.search(r"[^s]s$", word))):
             break
         words.append(word)
     return tuple(stem(w) for w in words if w not in STOPWORDS)

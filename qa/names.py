@@ -19,7 +19,7 @@ from qa.analyze import analyze
 from qa.data import Acronym, Document, Span
 from qa.text import NAME_CONNECTORS
 
-_PARENTHESIZED = re.compile(r"\(\s*([A-Z][A-Z0-9-]{1,20})\s*\)")
+PARENTHESIZED = re.compile(r"\(\s*([A-Z][A-Z0-9-]{1,20})\s*\)")
 _LOOKBACK = 300  # characters before "(MIMP)" a name is read in
 _NAME_GLUE = frozenset({"the"})
 _INSTITUTION = frozenset(analyze("ministry office police directorate prosecutor unit commission program institute agency "
@@ -31,7 +31,7 @@ def find_acronyms(doc: Document) -> list[Acronym]:
     """The acronyms ``doc`` spells out, each name once (at its first mention)."""
     found: dict[tuple[str, str], Acronym] = {}
     text = doc.text
-    for m in _PARENTHESIZED.finditer(text):
+    for m in PARENTHESIZED.finditer(text):
         span = spelled_out(text, max(0, m.start() - _LOOKBACK), m.start(), m.group(1))
         if span is not None:
             found.setdefault((m.group(1), text[span[0] : span[1]]), Acronym(m.group(1), Span(*span)))

@@ -36,7 +36,7 @@ from qa.analyze import CHANGE_WORDS, MEASURES, SYNONYMS, QueryAnalysis, analyze
 from qa.data import Answer, Hit
 from qa.extract import Candidate, SentenceCandidates, sentence_candidates
 from qa.index import Index
-from qa.names import Alias, spelled_out
+from qa.names import PARENTHESIZED, Alias, spelled_out
 from qa.text import fold
 
 READ_DEPTH = 5
@@ -68,8 +68,9 @@ _PEOPLE = frozenset({"peopl", "person", "individu"})  # "how many people were fo
 _PERSONS = frozenset(analyze("defendants suspects perpetrators offenders victims survivors child children "
                              "minors adults girls boys women men officials officers judges prosecutors police"))
 _PLACE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)  # "a court in Cusco", "at the shelter"
-# "an increase from 2,764,900 soles": the figure a change started from, not the change
-_FROM_BEFORE = re.compile(r"\bfrom\s+(?:S/\.?\s*|US\$\s*|\$\s*)?$", re.IGNORECASE)
+# "an increase from 2,764,900 soles": the figure a change started from, not the change (a figure's
+# span starts at its currency sign, so "from S/. 3'803,268" reads "from" right before it too)
+_FROM_BEFORE = re.compile(r"\bfrom\s+$", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+")  # a word of letters only
 _MINISTRY = re.compile(r"\bMinistry of [A-Z]")
 DURATIONS = frozenset({"year", "month", "week", "day", "hour", "minute"})
@@ -547,7 +548,7 @@ def answer_key(option: Option) -> tuple:
     return (c.kind, text) if text else (c.kind, chunk.doc_id, c.start)
 
 
-_WITH_ACRONYM = re.compile(r"(.*?)\s*\(\s*([A-Z][A-Z0-9-]+)\s*\)")
+_WITH_ACRONYM = re.compile(rf"(.*?)\s*{PARENTHESIZED.pattern}")  # "the Ministry of Interior (MOI)"
 
 
 def _aliased(name: str, aliases: tuple[Alias, ...]) -> frozenset[str] | None:
