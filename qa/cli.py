@@ -49,6 +49,13 @@ def handle_errors(func: Callable) -> Callable:
             sys.exit(130)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
+        except OSError as exc:  # one line naming the file and the fix, not "please report it"
+            from qa.files import os_error_message
+
+            if os.environ.get("QA_DEBUG") == "1" or exc.filename is None:
+                raise
+            click.echo(f"error: {os_error_message(exc.filename, exc)}", err=True)
+            sys.exit(EXIT_ERROR)
         except Exception as exc:
             if os.environ.get("QA_DEBUG") == "1":
                 raise
@@ -82,7 +89,9 @@ def filter_options(func: Callable) -> Callable:
 def main() -> None:
     """Question answering over reports on human trafficking in Peru: cited passages and
     extractive answers."""
-    if hasattr(signal, "SIGPIPE"):  # `qa search ... | head` ends quietly, as other command-line tools do
+    # `qa search ... | head` ends quietly, as other command-line tools do; not `qa serve`: there a
+    # client hanging up is one connection's broken pipe (an OSError uvicorn handles), not an exit
+    if hasattr(signal, "SIGPIPE") and click.get_current_context().invoked_subcommand != "serve":
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("qa").setLevel(logging.INFO)

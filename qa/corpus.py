@@ -11,19 +11,25 @@ import hashlib
 import logging
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
+import re2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from qa.data import Document, Kind, Span
-from qa.errors import CorpusError, ManifestError
+from qa.errors import CorpusError, FileProblem, ManifestError
+from qa.files import read_bytes, shown
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.toml"
-TEXT_SUFFIXES = (".txt",)
+MAX_MANIFEST_BYTES = 1_000_000
+# the file types the loader reads (PDF and HTML ingestion will add theirs here); other files in
+# the corpus directory are listed in one warning, not read
+READABLE_SUFFIXES = (".txt",)
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,79}$")]
 Year = Annotated[int, Field(ge=1900, le=2100)]
 
@@ -73,13 +79,31 @@ class DocumentEntry(BaseModel):
         return period
 
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the error is raised (and reported once), not also logged by RE2
+
+
+def compile_pattern(pattern: str):
+    """A boilerplate pattern compiled by RE2, which matches in time linear in the line (no
+    backtracking: ``(a+)+$`` cannot hang the load); ``ValueError`` naming what RE2 refuses
+    (backreferences and lookarounds, which need backtracking)."""
+    try:
+        return re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(f"boilerplate pattern {pattern!r} is not a regular expression RE2 accepts ({reason}); "
+                         "write it without backreferences or lookarounds") from None
+
+
 def _check_patterns(patterns: list[str]) -> list[str]:
     for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"boilerplate pattern {pattern!r} is not a regular expression: {exc}")
+        compile_pattern(pattern)
     return patterns
+
+
+def nfc(name: str) -> str:
+    """File names are compared in one Unicode form (NFC): macOS and some copies write NFD."""
+    return unicodedata.normalize("NFC", name)
 
 
 @dataclass(frozen=True)
@@ -153,9 +177,9 @@ def _validation_message(where: str, exc: ValidationError, lines: dict[str, int],
 def load_manifest(path: Path) -> tuple[CorpusSettings, list[tuple[DocumentEntry, int]]]:
     """Parse and validate the manifest; raises ``qa.errors.ManifestError`` naming file and line."""
     try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: cannot read the manifest: {exc}") from None
+        raw = read_bytes(path, MAX_MANIFEST_BYTES, root=path.parent).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path}: cannot read the manifest: {exc}", "save it as UTF-8") from None
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
@@ -261,7 +285,7 @@ def boilerplate_spans(text: str, patterns: list[str]) -> tuple[Span, ...]:
     """Spans of whole lines that match a boilerplate pattern (line break excluded)."""
     if not patterns:
         return ()
-    compiled = [re.compile(p) for p in patterns]
+    compiled = [compile_pattern(p) for p in patterns]
     spans = []
     for match in re.finditer(r"[^\n]+", text):
         line = match.group().strip()
@@ -305,36 +329,34 @@ def load_corpus(root: Path, max_bytes: int = 20_000_000) -> Corpus:
     if not root.is_dir():
         raise CorpusError(f"corpus directory {str(root)!r} does not exist", "pass --corpus DIR")
     manifest = root / MANIFEST
-    if manifest.exists():
+    if manifest.exists() or manifest.is_symlink():
         settings, entries = load_manifest(manifest)
     else:
         settings, entries = CorpusSettings(), []
     problems: list[Problem] = []
-    listed = {entry.file for entry, _ in entries}
-    files = sorted(p.name for p in root.iterdir() if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+    names = sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and p.name != MANIFEST)
+    on_disk = {nfc(name): name for name in names}
+    readable = [name for name in names if Path(name).suffix.lower() in READABLE_SUFFIXES]
+    unread = [name for name in names if name not in readable and not (root / name).is_dir()]
+    if unread:
+        problems.append(Problem("", f"{shown(root)}: {len(unread)} file(s) not read, as only "
+                                f"{', '.join(READABLE_SUFFIXES)} files are: " + ", ".join(unread), False))
+    listed = {nfc(entry.file) for entry, _ in entries}
     todo: list[tuple[DocumentEntry | None, str, int]] = [(e, e.file, line) for e, line in entries]
-    todo += [(None, name, 0) for name in files if name not in listed]
+    todo += [(None, name, 0) for name in readable if nfc(name) not in listed]
     documents: list[Document] = []
     used_ids = {entry.id for entry, _ in entries}
     for entry, source, line in todo:
-        path = root / source
-        if not path.is_file():
-            what = "is not a regular file" if path.exists() else "is missing"
-            problems.append(Problem(source, f"{manifest}: line {line}: file {source!r} {what}; add it to "
+        path = root / on_disk.get(nfc(source), source)
+        where = f"{manifest}: line {line}: " if entry is not None else ""
+        if not path.exists() and not path.is_symlink():
+            problems.append(Problem(source, f"{where}file {source!r} is missing; add it to "
                                     f"{str(root)!r} or remove its [[document]] entry", True))
             continue
         try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                problems.append(
-                    Problem(source, f"{source}: {size:,} bytes is over the {max_bytes:,}-byte limit; "
-                            "split it or raise QA_MAX_DOCUMENT_BYTES", True)
-                )
-                continue
-            data = path.read_bytes()
-        except OSError as exc:
-            problems.append(Problem(source, f"{source}: skipped: cannot read it ({exc.strerror or exc}); "
-                                    "check its permissions", True))
+            data = read_bytes(path, max_bytes, root=root, setting="QA_MAX_DOCUMENT_BYTES")
+        except FileProblem as exc:
+            problems.append(Problem(source, f"{where}skipped: {exc}", True))
             continue
         text, note = _decode(data)
         if text is None:

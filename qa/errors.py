@@ -39,3 +39,8 @@ class QueryError(QAError):
 
 class NotFound(QAError):
     pass
+
+
+class FileProblem(QAError):
+    """A file that cannot be read as it is (not a regular file, a link out of its directory, over
+    its size cap, unreadable); the message names it and says how to fix it."""

@@ -51,6 +51,7 @@ from qa.data import Acronym, Chunk, Document, Section, Span
 from qa.dense import DenseIndex
 from qa.embed import Embedder
 from qa.errors import IndexMismatch, IndexNotFound
+from qa.files import check_regular, read_bytes
 from qa.names import Aliases, find_acronyms
 from qa.sections import detect_sections
 from qa.sparse import SparseIndex
@@ -60,6 +61,7 @@ log = logging.getLogger(__name__)
 FORMAT = 4  # 2: term-major BM25 postings, IVF for large corpora; 3: sentence vectors pooled in context;
 # 4: the acronyms each report spells out
 CURRENT = "CURRENT"
+MAX_POINTER_BYTES, MAX_MANIFEST_BYTES = 4096, 16_000_000  # what qa writes is far smaller
 MANIFEST = "manifest.json"
 WRITING = ".writing"
 SENTENCE_DTYPE = np.float32
@@ -397,13 +399,13 @@ def load_rows(path: Path) -> np.ndarray | RowFile:
 def current_build(root: Path) -> Path:
     root = Path(root)
     pointer = root / CURRENT
-    if not pointer.is_file():
+    if not pointer.exists() and not pointer.is_symlink():
         if root.is_dir() and any(e.name.startswith("build-") for e in root.iterdir()):
             raise IndexMismatch(f"{pointer} is missing: it names the build to load of those in {str(root)!r}")
         raise IndexNotFound(f"no index in {str(root)!r}")
-    name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+    name = read_bytes(pointer, MAX_POINTER_BYTES, root=root).decode("utf-8", errors="replace").strip()
     build = root / name
-    if not name.startswith("build-") or "/" in name or not build.is_dir():
+    if not name.startswith("build-") or "/" in name or len(name.encode()) > 255 or not build.is_dir():
         raise IndexMismatch(f"{pointer} names a build that does not exist ({name[:60]!r})")
     return build
 
@@ -412,9 +414,11 @@ def read_manifest(root: Path, build: Path | None = None) -> dict:
     """The manifest of ``build`` (by default the published build in ``root``), checked."""
     build = build or current_build(root)
     path = build / MANIFEST
+    if not path.exists() and not path.is_symlink():
+        raise IndexMismatch(f"{path} is missing")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        manifest = json.loads(read_bytes(path, MAX_MANIFEST_BYTES, root=build).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexMismatch(f"{path} is unreadable or corrupted ({exc.__class__.__name__})") from None
     if not isinstance(manifest, dict) or manifest.get("manifest_sha256") != _manifest_digest(manifest):
         raise IndexMismatch(f"{path} is corrupted (its checksum does not match)")
@@ -445,8 +449,9 @@ def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings 
             raise IndexMismatch(f"{build / MANIFEST} lists no checksum for {name}")
     for name, expected in files.items():
         path = build / name
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             raise IndexMismatch(f"{path} is missing")
+        check_regular(path, root=build)  # not a FIFO or a device, which would block or never end
         if _sha256(path) != expected:
             raise IndexMismatch(f"{path} is corrupted (its checksum does not match the manifest)")
     reason = outdated(manifest, model=model, chunking=chunking)

@@ -96,7 +96,7 @@ def test_bad_documents_are_reported_and_the_rest_loaded(tmp_path):
     messages = " | ".join(p.message for p in corpus.problems)
     assert "empty.txt: skipped: the file is empty" in messages
     assert "binary.txt: skipped: the file is binary" in messages
-    assert "big.txt: 2,000 bytes is over the 1,000-byte limit" in messages
+    assert f"skipped: {str(tmp_path / 'big.txt')!r} is 2,000 bytes, over the 1,000-byte limit" in messages
     assert "latin1.txt: the file is not UTF-8" in messages
     assert {p.source for p in corpus.skipped} == {"empty.txt", "binary.txt", "big.txt"}
 
