@@ -19,17 +19,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
+import anyio
 import anyio.to_thread
 import fastapi_offline
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa import __version__
@@ -309,10 +309,25 @@ def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         ):  # no redirect (it would be built from the Host header): say where to go instead
             detail = f"nothing at {path!r}; did you mean {trimmed!r}, without the trailing slash?"
     elif exc.status_code == 405:
-        methods = sorted({m for r in request.app.routes if isinstance(r, APIRoute)
-                          and r.matches(request.scope)[0] != Match.NONE for m in r.methods})
-        detail = f"{request.method} is not allowed on {path!r}; use {' or '.join(methods)}"
+        top = {**request.scope, "root_path": request.scope.get("app_root_path", request.scope.get("root_path", ""))}
+        methods = allowed_methods(request.app.routes, top)  # matched from the top (a mount moves root_path)
+        detail = f"{request.method} is not allowed on {path!r}; use {', '.join(methods[:-1])} or {methods[-1]}" \
+            if len(methods) > 1 else f"{request.method} is not allowed on {path!r}; use {''.join(methods) or 'GET'}"
+        return JSONResponse({"detail": detail}, 405, headers={"Allow": ", ".join(methods or ["GET", "HEAD"])})
     return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
+
+
+def allowed_methods(routes, scope: Scope) -> list[str]:
+    """The methods some route at this path answers (a mount, the static files, answers GET);
+    HEAD wherever GET is (``HeadAsGet``). The 405's message and its Allow header both use it."""
+    methods: set[str] = set()
+    for route in routes:
+        if route.matches({**scope, "method": "GET"})[0] == Match.NONE and route.matches(scope)[0] == Match.NONE:
+            continue
+        methods |= {"GET"} if isinstance(route, Mount) else set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def _domain_error(request: Request, exc: QAError) -> JSONResponse:
@@ -350,11 +365,75 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyLimit:
-    """A request body over ``limit`` bytes gets a 413 before the app reads any of it."""
+class HeadAsGet:
+    """HEAD is answered wherever GET is (monitors and ``curl -I`` use it): the app sees a GET and
+    the body is dropped, the headers (Content-Length included) kept."""
 
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+class AllowedHosts:
+    """Only requests whose Host header names this service (``hosts``; ``*`` allows any): a
+    DNS-rebinding page cannot reach it through a name of its own. A request without a Host
+    header (HTTP/1.0) is let through: it names nothing."""
+
+    def __init__(self, app: ASGIApp, hosts: frozenset[str]):
+        self.app, self.hosts = app, hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "*" in self.hosts:
+            return await self.app(scope, receive, send)
+        host = Headers(scope=scope).get("host")
+        if host is None or host_name(host) in self.hosts:
+            return await self.app(scope, receive, send)
+        detail = (f"the Host header {_short(host)} is not a name of this service ({', '.join(sorted(self.hosts))}); "
+                  "use one of them, or add it to QA_ALLOWED_HOSTS")
+        await JSONResponse({"detail": detail}, 400, headers=SECURITY_HEADERS)(scope, receive, send)
+
+
+def host_name(host: str) -> str:
+    """``Host`` without its port, lower-cased: ``[::1]:8000`` -> ``::1``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def allowed_hosts(settings: Settings) -> frozenset[str]:
+    """QA_ALLOWED_HOSTS (comma-separated), else the host served on plus localhost; any host when
+    served on every interface (0.0.0.0), whose names the service cannot know."""
+    if settings.allowed_hosts.strip():
+        return frozenset(host_name(h) for h in settings.allowed_hosts.split(",") if h.strip())
+    if settings.host in ("0.0.0.0", "::", ""):
+        return frozenset({"*"})
+    return frozenset({host_name(settings.host), "localhost", "127.0.0.1", "::1"})
+
+
+class BodyLimit:
+    """A request body over ``limit`` bytes gets a 413 before the app reads any of it; a body that
+    does not arrive within ``timeout`` seconds gets a 408 (the connection is then closed)."""
+
+    def __init__(self, app: ASGIApp, limit: int, timeout: float):
+        self.app, self.limit, self.timeout = app, limit, timeout
+
+    async def too_slow(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = (f"the request body did not arrive within {self.timeout:g} s; send it whole, with a "
+                  "Content-Length that matches it")
+        await JSONResponse({"detail": detail}, 408, headers={"Connection": "close"})(scope, receive, send)
 
     async def too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"the request body is over the limit of {self.limit:,} bytes; send a shorter JSON object"
@@ -368,7 +447,10 @@ class BodyLimit:
             return await self.too_large(scope, receive, send)
         body, more = bytearray(), True
         while more:
-            message = await receive()
+            with anyio.move_on_after(self.timeout) as waiting:
+                message = await receive()
+            if waiting.cancelled_caught:
+                return await self.too_slow(scope, receive, send)
             if message["type"] != "http.request":
                 return  # the client went away
             body += message.get("body", b"")
@@ -388,19 +470,21 @@ class BodyLimit:
 
 
 class ConcurrencyLimit:
-    """At most ``limit`` requests to ``paths`` at a time; one more gets an immediate 503."""
+    """At most ``limit`` requests to ``paths`` at a time; one more gets an immediate 503. The
+    outermost middleware: the refusal is a counter check and a prepared response, before the body
+    is read or anything is queued for a worker thread."""
 
     def __init__(self, app: ASGIApp, limit: int, paths: tuple[str, ...]):
         self.app, self.limit, self.paths = app, limit, paths
         self.active = 0  # only the event loop touches it
+        detail = f"busy: the service answers {limit} searches or questions at a time; retry in a moment"
+        self.busy = JSONResponse({"detail": detail}, 503, headers={"Retry-After": "1", **SECURITY_HEADERS})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in self.paths:
             return await self.app(scope, receive, send)
         if self.active >= self.limit:
-            detail = f"busy: the service answers {self.limit} searches or questions at a time; retry in a moment"
-            response = JSONResponse({"detail": detail}, 503, headers={"Retry-After": "1"})
-            return await response(scope, receive, send)
+            return await self.busy(scope, receive, send)
         self.active += 1
         try:
             await self.app(scope, receive, send)
@@ -442,9 +526,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(QAError, _domain_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrency, paths=("/search", "/ask"))
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # the last added runs first: a refusal (busy, a foreign Host) costs the least work
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(AllowedHosts, hosts=allowed_hosts(settings))
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrency, paths=("/search", "/ask"))
 
     @app.get("/health", response_model=Health, responses={503: {"model": Health}})
     async def health(request: Request):

@@ -272,7 +272,7 @@ def serve(host: str | None, port: int | None, index: Path | None, corpus: Path |
     torch.set_num_threads(1)
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     click.echo(f"serving on http://{shown}:{settings.port}/ - open it in a browser (the API is described at /docs)")
-    uvicorn.run(create_app(settings, engine=engine), host=settings.host, port=settings.port)
+    uvicorn.run(create_app(settings, engine=engine), host=settings.host, port=settings.port, http="httptools")
 
 
 def _ints(text: str) -> tuple[int, ...]:

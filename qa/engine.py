@@ -26,6 +26,15 @@ def chunk_settings(settings: Settings) -> ChunkSettings:
     return ChunkSettings(settings.chunk_max_tokens, settings.chunk_target_tokens, settings.chunk_overlap)
 
 
+def describe_filters(filters: Filters) -> str:
+    """The filters given, as a user wrote them: ``year 2030, section 'Budget'``."""
+    parts = [f"year {filters.year}" if filters.year is not None else "",
+             f"doc {filters.doc!r}" if filters.doc is not None else "",
+             f"section {filters.section!r}" if filters.section is not None else "",
+             f"kind {filters.kind!r}" if filters.kind is not None else ""]
+    return ", ".join(p for p in parts if p)
+
+
 @dataclass(frozen=True)
 class AskResult:
     question: str
@@ -99,6 +108,10 @@ class Engine:
     def ask(self, question: str, k: int = 5, filters: Filters = Filters()) -> AskResult:
         result = self.searcher.search(question, k, filters, "hybrid")
         t0 = time.perf_counter()
-        reading = self.reader.read(result.analysis, result.hits, result.query_vector)
+        if not result.hits and not filters.is_empty():  # say which filter left nothing to read
+            reading = Reading(None, f"no passage matches the filter {describe_filters(filters)}; "
+                                    "widen or remove it")
+        else:
+            reading = self.reader.read(result.analysis, result.hits, result.query_vector)
         timings = dict(result.timings, answer=(time.perf_counter() - t0) * 1000)
         return AskResult(question, reading, result, timings)

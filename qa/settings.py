@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(1000, ge=1)
     max_body_bytes: int = Field(65536, ge=1)
     max_concurrency: int = Field(16, ge=1)
+    body_timeout: float = Field(10.0, gt=0)  # seconds for a request body to arrive (then 408)
+    allowed_hosts: str = ""  # Host header names served, comma-separated ("*": any); default: host + localhost
 
 
 @functools.cache

@@ -30,7 +30,7 @@ def app_settings(settings_factory, built_index):
 
 @pytest.fixture(scope="module")
 def client(app_settings, engine):
-    with TestClient(create_app(app_settings, engine=engine)) as client:
+    with TestClient(create_app(app_settings, engine=engine), base_url="http://localhost") as client:
         yield client
 
 
@@ -82,7 +82,7 @@ def test_health_says_loading_until_the_engine_is_loaded(app_settings, engine, mo
         return engine
 
     monkeypatch.setattr(Engine, "load", slow_load)
-    with TestClient(create_app(app_settings)) as client:
+    with TestClient(create_app(app_settings), base_url="http://localhost") as client:
         response = client.get("/health")
         assert response.status_code == 200
         assert response.json() == {"status": "loading", "detail": None, "documents": None, "chunks": None,
@@ -100,7 +100,7 @@ def test_health_says_loading_until_the_engine_is_loaded(app_settings, engine, mo
 
 def test_an_index_that_cannot_load_is_reported(settings_factory, tmp_path):
     missing = tmp_path / "none"
-    with TestClient(create_app(settings_factory(index=missing))) as client:
+    with TestClient(create_app(settings_factory(index=missing)), base_url="http://localhost") as client:
         message = f"no index in '{missing}' (run `qa index` to build it)"
         assert wait_for(client, "error") == {"status": "error", "detail": message, "documents": None,
                                              "chunks": None, "model": None, "built_at": None}
@@ -261,8 +261,8 @@ ERRORS = [
     ("GET", "/documents/nope", {}, 404, f"no document 'nope'; documents: {DOCS}", None),
     ("GET", "/nowhere", {}, 404, "nothing at '/nowhere'; the API is described at /docs", None),
     ("GET", "/static/nothing.js", {}, 404, "nothing at '/static/nothing.js'; the API is described at /docs", None),
-    ("DELETE", "/search", {}, 405, "DELETE is not allowed on '/search'; use GET or POST", None),
-    ("POST", "/documents", {}, 405, "POST is not allowed on '/documents'; use GET", None),
+    ("DELETE", "/search", {}, 405, "DELETE is not allowed on '/search'; use GET, HEAD or POST", None),
+    ("POST", "/documents", {}, 405, "POST is not allowed on '/documents'; use GET or HEAD", None),
 ]
 
 
@@ -302,7 +302,7 @@ def test_empty_form_fields_mean_any(client, engine):
 def test_settings_come_from_an_overridable_dependency(app_settings, engine):
     app = create_app(app_settings, engine=engine)
     app.dependency_overrides[get_settings] = lambda: app_settings.model_copy(update={"max_k": 3, "max_query_chars": 5})
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         assert client.get("/search?q=beds&k=4").json() == {"detail": "k is 4; ask for at most 3 passages"}
         assert client.get("/ask?q=shelters").json() == {
             "detail": "the question is 8 characters long; shorten it to at most 5"}
@@ -373,7 +373,7 @@ class BlockingEngine:
 def test_domain_errors_map_to_http_in_one_place(app_settings, engine):
     fake = BlockingEngine(engine, IndexMismatch("the index changed on disk"))
     fake.release.set()
-    with TestClient(create_app(app_settings, engine=fake)) as client:
+    with TestClient(create_app(app_settings, engine=fake), base_url="http://localhost") as client:
         response = client.get("/search?q=beds")
         assert response.status_code == 503
         assert response.json() == {"detail": "the index changed on disk (run `qa index` to rebuild it)"}
@@ -382,7 +382,7 @@ def test_domain_errors_map_to_http_in_one_place(app_settings, engine):
 def test_requests_over_the_concurrency_limit_get_an_immediate_503(settings_factory, built_index, engine):
     fake = BlockingEngine(engine)
     app = create_app(settings_factory(index=built_index, max_concurrency=1), engine=fake)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         first = []
         thread = threading.Thread(target=lambda: first.append(client.get("/ask", params={"q": QUESTION})))
         thread.start()

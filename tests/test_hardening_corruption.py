@@ -131,7 +131,7 @@ def test_the_cli_says_which_file_and_what_to_do(damaged_real_index):
 def test_the_service_stays_up_says_so_and_answers_nothing(damaged_real_index, settings_factory):
     root, path = damaged_real_index
     message = f"{path} is corrupted (its checksum does not match the manifest) (run `qa index` to rebuild it)"
-    with TestClient(create_app(settings_factory(index=root))) as client:
+    with TestClient(create_app(settings_factory(index=root)), base_url="http://localhost") as client:
         deadline = time.monotonic() + 120
         while (health := client.get("/health")).json()["status"] == "loading" and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -52,7 +52,7 @@ ALIASES = {"/search": "query", "/ask": "question"}
 
 @pytest.fixture(scope="module")
 def api(settings_factory, built_index, engine):
-    app = create_app(settings_factory(index=built_index), engine=engine)
+    app = create_app(settings_factory(index=built_index, allowed_hosts="testserver"), engine=engine)  # its Host
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=schemathesis.Config.from_dict({"seed": SEED}))
     return schema, engine
 
