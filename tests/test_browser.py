@@ -160,3 +160,23 @@ def test_docs_work_offline_under_the_csp(page, server):
     expect(page.locator(".opblock").first).to_be_visible()
     expect(page.locator(".opblock-summary-path", has_text="/ask")).to_have_count(2)  # GET and POST
     assert outside == []
+
+
+def test_an_unknown_doc_or_k_in_the_address_is_kept_and_named(page, server):
+    """A ``doc=`` (or ``k=``) the lists do not offer - a typo, or a file name, which the API
+    accepts - is kept, asked with, and named; never dropped silently (issue 18, finding 6)."""
+    from playwright.sync_api import expect
+
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/ask?" in r.url else None)
+    page.goto(f"{server}/?q=shelter+beds&doc=000_abe84397df7d8ac3.txt&k=7")
+    expect(page.locator("#answer")).to_be_visible()
+    expect(page.locator("#notice")).to_have_text(
+        "doc=000_abe84397df7d8ac3.txt in the address is not one of this page's options; asked with it as given; "
+        "k=7 in the address is not one of this page's options; asked with it as given")
+    assert "doc=000_abe84397df7d8ac3.txt" in asked[-1] and "k=7" in asked[-1]
+    assert "doc=000_abe84397df7d8ac3.txt" in page.url and "k=7" in page.url
+    expect(page.locator("#doc")).to_have_value("000_abe84397df7d8ac3.txt")
+    offsets = page.locator("#passage-list .cite-offsets")
+    expect(offsets.first).to_be_visible()
+    assert all("of 000_abe84397df7d8ac3.txt" in text for text in offsets.all_text_contents())

@@ -226,10 +226,30 @@ async function loadFilters() {
   for (const name of [...sections].sort()) $("section").append(el("option", null, name));
 }
 
+// a value in the address that a list does not offer (a typo, a file name) is kept, as an option
+// of its own, and named in a notice: the question is asked with it, never silently without it
+function fromAddress(name, value) {
+  const field = $(name);
+  if (field.tagName === "SELECT" && ![...field.options].some((option) => option.value === value)) {
+    field.append(el("option", { value }, `${value} (from the address)`));
+    field.value = value;
+    return `${name}=${value} in the address is not one of this page's options; asked with it as given`;
+  }
+  field.value = value;
+  return null;
+}
+
 function askFromAddress() {
   const params = new URLSearchParams(location.search);
   if (!params.get("q")) return;
-  for (const name of ["q", "year", "doc", "section", "k"]) if (params.has(name)) $(name).value = params.get(name);
+  const notes = [];
+  for (const name of ["q", "year", "doc", "section", "k"]) {
+    if (!params.has(name)) continue;
+    const note = fromAddress(name, params.get(name));
+    if (note) notes.push(note);
+  }
+  $("notice").hidden = !notes.length;
+  $("notice").textContent = notes.join("; ");
   $("ask-form").requestSubmit();
 }
 
