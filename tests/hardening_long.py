@@ -6,7 +6,8 @@
 It sets QA_HARDENING_LONG=1, which the tests read: fuzzing 3,000 schema-valid and 3,000
 schema-violating cases per operation and 2,000 engine-reaching ones; 200 corruption trials per
 index file and kind; a SIGKILL before every file-system step of a build plus 20 at random delays;
-600 excess requests per overload burst and 30 overload rounds against `qa serve`.
+600 excess requests per overload burst and 30 overload rounds against `qa serve`; issue 18's
+hang-up reproduction 1,000 times and 80 s of chaos (clients hanging up at random points).
 """
 
 import os
