@@ -140,19 +140,25 @@ def test_concurrent_traversal_attempts_are_all_refused(site):
 
 def test_no_redirect_is_built_from_the_host_header(site):
     """A trailing slash used to get a 307 to an address built from the Host header (an open
-    redirect for whoever controls that header); now a 404 says where to go."""
+    redirect for whoever controls that header); now a 404 says where to go, and a Host that is not
+    allowed (QA_ALLOWED_HOSTS) is refused with a 400 before any route is tried."""
     base, _, _ = site
     url = urlsplit(base)
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    try:
-        connection.putrequest("GET", f"/documents/{REAL}/", skip_host=True, skip_accept_encoding=True)
-        connection.putheader("Host", "evil.example")
-        connection.endheaders()
-        response = connection.getresponse()
-        body = response.read().decode()
-    finally:
-        connection.close()
-    assert response.status == 404 and response.getheader("location") is None
-    assert "evil.example" not in body
+
+    def get(host: str) -> tuple[int, str | None, str]:
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        try:
+            connection.putrequest("GET", f"/documents/{REAL}/", skip_host=True, skip_accept_encoding=True)
+            connection.putheader("Host", host)
+            connection.endheaders()
+            response = connection.getresponse()
+            return response.status, response.getheader("location"), response.read().decode()
+        finally:
+            connection.close()
+
+    status, location, body = get("evil.example")
+    assert status == 400 and location is None and "QA_ALLOWED_HOSTS" in body
+    status, location, body = get(f"localhost:{url.port}")
+    assert status == 404 and location is None
     assert body == ('{"detail":"nothing at \'/documents/000_abe84397df7d8ac3.txt/\'; did you mean '
                     '\'/documents/000_abe84397df7d8ac3.txt\', without the trailing slash?"}')
