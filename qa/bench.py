@@ -1,6 +1,6 @@
 """``qa bench``: speed and scale, measured, written to ``eval/BENCHMARKS.md`` (chart beside it).
 
-Four parts, each a function returning plain data (``qa bench --json`` prints all of it):
+Five parts, each a function returning plain data (``qa bench --json`` prints all of it):
 
 1. ``query_path``: ``Engine.ask`` in process over the gold questions, after a warm-up, in
    several rounds: each stage's time (analysis, query encoding, dense, sparse, fusion, answer)
@@ -18,6 +18,11 @@ Four parts, each a function returning plain data (``qa bench --json`` prints all
    mean and covariance of the model's vectors of the shipped corpus; sentence vectors are
    always drawn so (they only re-score candidates). Uniform random unit vectors are the
    worst case for an approximate index and no model makes them: their recall is shown apart.
+5. ``robust``: a real ``qa serve`` against misbehaving clients (``qa.chaos``), in rounds:
+   issue 18's hang-up reproduction repeated (does the server answer after each?), bursts of
+   concurrent /ask against the default limits (time to each 503; did every accepted request get
+   its answer?), and /health p95 idle against /health p95 while clients hang up at random points
+   under a steady /ask load, with server deaths and 5xx counted.
 
 Speed claims come from medians over repeated runs here, never from timed assertions in tests;
 ``tests/test_bench.py`` runs every part with tiny sizes.
@@ -58,6 +63,8 @@ TARGETS = {
     "scale_p95_ms": 100.0,  # hybrid query at 1M chunks
     "scale_recall": 0.95,  # recall@10 of the dense index against exact search at 1M chunks
     "scale_rss_gb": 6.0,
+    "robust_503_median_ms": 50.0,  # median time to a refusal in a burst of 200 concurrent /ask
+    "robust_health_ratio": 5.0,  # /health p95 under chaos at most this times its idle p95
 }
 
 
@@ -67,7 +74,7 @@ class Options:
     corpus: Path = Path("corpus")
     questions: tuple[Path, ...] = QUESTION_FILES
     out: Path | None = Path("eval/BENCHMARKS.md")
-    parts: tuple[str, ...] = ("query", "http", "build", "scale")
+    parts: tuple[str, ...] = ("query", "http", "build", "scale", "robust")
     queries: int = 200  # questions per round (the gold files cycled if shorter)
     rounds: int = 3
     warmup: int = 20
@@ -82,6 +89,9 @@ class Options:
     uniform_upto: int = 100_000  # recall on uniform random vectors up to this many chunks
     hnsw_upto: int = 100_000  # compare with an HNSW graph up to this many chunks (slow to build)
     ivf_min_rows: int | None = None  # None: qa.dense.IVF_MIN_ROWS, the library's rule
+    burst: int = 200  # concurrent /ask per burst (robust; `rounds` bursts)
+    chaos_seconds: float = 10.0  # of hang-ups under load per round (robust; `rounds` rounds)
+    repeats: int = 100  # issue 18's finding-1 reproduction, each followed by a /health (robust)
     work: Path | None = None
     command: str = ""
 
@@ -731,6 +741,111 @@ def scale_bench(options: Options, embedder, questions: list[str], work: Path, pr
 
 
 # ---------------------------------------------------------------------------------------------
+# 5. robustness: qa serve against misbehaving clients
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def _median(values: list[float]) -> float | None:
+    return float(np.median(values)) if values else None
+
+
+def robust_bench(options: Options, work: Path, progress=None) -> dict:
+    """``qa serve`` on a free port with the default limits (``QA_*`` settings of the environment
+    apart, as ``qa serve`` reads them): the finding-1 reproduction ``repeats`` times, then
+    ``rounds`` bursts of ``burst`` concurrent /ask, then ``rounds`` pairs of an idle /health probe
+    and ``chaos_seconds`` of hang-ups under load. A server that dies is counted and started again."""
+    import collections
+    import contextlib
+
+    from qa import chaos
+    from qa.settings import Settings
+
+    say = progress or (lambda message: None)
+    deaths, logs, problems = 0, [], []
+    stack = contextlib.ExitStack()
+    server: list = []
+
+    def serving() -> int:
+        """The port of a live server, after counting (and replacing) a dead one."""
+        nonlocal deaths
+        if server and server[0].poll() is None:
+            return server[1]
+        if server:
+            deaths += 1
+        log = work / f"robust-serve-{len(logs)}.log"
+        logs.append(log)
+        process, port = stack.enter_context(chaos.qa_serve(options.index, options.corpus, log))
+        server[:] = [process, port]
+        return port
+
+    limit = Settings().max_concurrency
+    try:
+        port = serving()
+        for q in chaos.QUESTIONS:  # warm-up: the first questions load what the answer needs
+            chaos.request(port, "GET", chaos.ask_path(q), timeout=120)
+
+        say(f"robust: issue 18's finding-1 reproduction {options.repeats} times")
+        answered = 0
+        for _ in range(options.repeats):
+            with contextlib.suppress(OSError):
+                with socket.create_connection(("127.0.0.1", serving()), timeout=10) as sock:
+                    chaos.finding_1(sock)
+            answered += chaos.health(serving()) == "ok"
+        finding_1 = {"repeats": options.repeats, "answered": answered}
+
+        say(f"robust: {options.rounds} bursts of {options.burst} concurrent /ask")
+        bursts = []
+        for _ in range(options.rounds):
+            out = chaos.burst(serving(), options.burst)
+            statuses = collections.Counter(str(status) for status, _, _ in out)
+            refused = [ms for status, ms, _ in out if status == 503]
+            accepted = [(ms, ok) for status, ms, ok in out if status == 200]
+            bursts.append({"statuses": dict(statuses), "refused": len(refused),
+                           "refused_median_ms": _median(refused), "refused_p95_ms": _percentile(refused, 95),
+                           "accepted": len(accepted), "answered": sum(ok for _, ok in accepted),
+                           "accepted_median_ms": _median([ms for ms, _ in accepted]),
+                           "no_answer": sum(status is None for status, _, _ in out),
+                           "failures": sum(status is None or (status >= 500 and status != 503)
+                                           or (status == 200 and not ok) for status, _, ok in out)})
+            time.sleep(0.5)
+
+        say(f"robust: {options.rounds} rounds of /health idle and {options.chaos_seconds:g} s of chaos")
+        rounds = []
+        for i in range(options.rounds):
+            idle = chaos.idle_health_ms(serving())
+            run = chaos.run_chaos(serving(), options.chaos_seconds, steady=2, rude=4, seed=i, pause=0.01)
+            alive = server[0].poll() is None
+            statuses = {str(k): v for k, v in sorted(run.statuses.items())}
+            rounds.append({"idle_p95_ms": _percentile(idle, 95), "idle_median_ms": _median(idle),
+                           "chaos_p95_ms": _percentile(run.health_ms, 95),
+                           "chaos_median_ms": _median(run.health_ms), "health_probes": len(run.health_ms),
+                           "statuses": statuses, "actions": dict(run.actions), "no_answer": len(run.failures),
+                           "http_5xx": sum(v for k, v in run.statuses.items() if k >= 500),
+                           "alive_after": alive})
+        serving()  # counts a death in the last round
+        for log in logs:
+            problems += chaos.log_problems(log.read_text(errors="replace"))
+    finally:
+        stack.close()
+
+    refused_all = [b["refused_median_ms"] for b in bursts if b["refused_median_ms"] is not None]
+    idle_p95 = _median([r["idle_p95_ms"] for r in rounds if r["idle_p95_ms"] is not None])
+    chaos_p95 = _median([r["chaos_p95_ms"] for r in rounds if r["chaos_p95_ms"] is not None])
+    return {"command": f"qa serve --index {options.index} --corpus {options.corpus}", "max_concurrency": limit,
+            "finding_1": finding_1, "burst": options.burst, "bursts": bursts,
+            "refused_median_ms": _median(refused_all),
+            "refused_p95_ms": _median([b["refused_p95_ms"] for b in bursts if b["refused_p95_ms"] is not None]),
+            "burst_failures": sum(b["failures"] for b in bursts),
+            "chaos_seconds": options.chaos_seconds, "rounds": rounds, "idle_p95_ms": idle_p95,
+            "chaos_p95_ms": chaos_p95, "health_ratio": chaos_p95 / idle_p95 if idle_p95 and chaos_p95 else None,
+            "deaths": deaths, "http_5xx": sum(r["http_5xx"] for r in rounds),
+            "no_answer": sum(r["no_answer"] for r in rounds), "log_problems": problems[:20]}
+
+
+# ---------------------------------------------------------------------------------------------
 # the whole run
 
 
@@ -764,6 +879,8 @@ def run(options: Options, progress=None) -> dict:
         if "scale" in options.parts and options.sizes:
             scale_questions = load_questions(options.questions, options.scale_queries)
             results["scale"] = scale_bench(options, embedder, scale_questions, work, say)
+        if "robust" in options.parts:
+            results["robust"] = robust_bench(options, work, say)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results["load_average"]["end"] = load_average()
@@ -846,6 +963,24 @@ def targets(results: dict) -> list[dict]:
             True, f"model and libraries {p['rss_model'] / 2**30:.2f} GB, + index loaded "
                   f"{(p['rss_loaded'] - p['rss_model']) / 2**30:.2f} GB, + pages read by the questions "
                   f"{(mem['rss'] - p['rss_loaded']) / 2**30:.2f} GB")
+    r = results.get("robust")
+    if r:
+        f1 = r["finding_1"]
+        add(f"burst of {r['burst']} concurrent /ask: median time to a 503 < 50 ms", TARGETS["robust_503_median_ms"],
+            r["refused_median_ms"], f"{_ms(r['refused_median_ms'])} ms (p95 {_ms(r['refused_p95_ms'])})", True,
+            f"{r['burst_failures']} accepted requests without their answer or other 5xx, over "
+            f"{len(r['bursts'])} bursts; limit {r['max_concurrency']}")
+        add("clients hanging up: /health p95 <= 5 x its idle p95", TARGETS["robust_health_ratio"], r["health_ratio"],
+            f"{r['health_ratio']:.2f} x ({_ms(r['chaos_p95_ms'])} / {_ms(r['idle_p95_ms'])} ms)"
+            if r["health_ratio"] is not None else "-", True, f"{len(r['rounds'])} rounds of {r['chaos_seconds']:g} s")
+        bad = (r["deaths"] + r["http_5xx"] + r["no_answer"] + r["burst_failures"] + f1["repeats"] - f1["answered"]
+               + len(r["log_problems"]))
+        rows.append({"target": "clients hanging up and bursts: no server death, no 5xx but 503, every accepted "
+                               "request answered", "value": bad, "met": bad == 0, "verdict": "met" if bad == 0 else
+                     "missed", "measured": f"{r['deaths']} deaths, {r['http_5xx']} 5xx under chaos, "
+                     f"{r['no_answer']} unanswered, {r['burst_failures']} burst failures, "
+                     f"{len(r['log_problems'])} unhandled errors logged",
+                     "note": f"finding 1 repeated: answered after {f1['answered']} of {f1['repeats']}"})
     return rows
 
 
@@ -934,6 +1069,9 @@ def report(results: dict, chart_name: str | None) -> str:
     sc = results.get("scale")
     if sc:
         lines += _scale_report(sc, results.get("build", {}).get("build_chunks_per_s"))
+    r = results.get("robust")
+    if r:
+        lines += _robust_report(r)
     if chart_name:
         lines += ["", "## Chart", "", f"![benchmarks]({chart_name})"]
     return "\n".join(lines) + "\n"
@@ -1007,6 +1145,38 @@ def _scale_report(sc: dict, rate: float | None = None) -> list[str]:
                         f"{'yes' if bm['identical'] else '**no**'} |" if theirs else "not run | - | - |"))
     lines += ["", f"Index kind by size: flat below {sc['ivf_min_rows']:,} chunks, IVF from there "
               "(`qa.dense.IVF_MIN_ROWS`)."]
+    return lines
+
+
+def _robust_report(r: dict) -> list[str]:
+    f1 = r["finding_1"]
+    lines = ["", "## 5. Robustness", "",
+             f"`{r['command']}` in its own process, default limits ({r['max_concurrency']} searches or questions at "
+             "a time); the clients of `qa/chaos.py` on loopback, on the same 2 cores.", "",
+             f"Issue 18's finding 1 (a request and a garbage one pipelined, closed when the JSON arrives), "
+             f"{f1['repeats']} times, each followed by GET /health: answered after **{f1['answered']}**.", "",
+             f"Bursts of {r['burst']} concurrent GET /ask, each on its own connection, released together:", "",
+             "| burst | statuses | 503 median / p95 ms | accepted | answered | accepted median ms | failures |",
+             "|---:|---|---|---:|---:|---:|---:|"]
+    for i, b in enumerate(r["bursts"], 1):
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(b["statuses"].items()))
+        lines.append(f"| {i} | {statuses} | {_ms(b['refused_median_ms'])} / {_ms(b['refused_p95_ms'])} | "
+                     f"{b['accepted']} | {b['answered']} | {_ms(b['accepted_median_ms'])} | {b['failures']} |")
+    lines += ["", "A failure: no answer at all, a 5xx other than 503, or a 200 without an answer.", "",
+              f"GET /health every 20 ms, idle (100 probes) and then for {r['chaos_seconds']:g} s while 2 steady clients "
+              "ask and 4 hang up at random points (mid-request, mid-response, pipelined, 0.1 s timeout, "
+              "body never finished, finding 1):", "",
+              "| round | idle median / p95 ms | chaos median / p95 ms | probes | statuses | 5xx | unanswered "
+              "| alive after |", "|---:|---|---|---:|---|---:|---:|---|"]
+    for i, c in enumerate(r["rounds"], 1):
+        statuses = ", ".join(f"{k}: {v}" for k, v in c["statuses"].items())
+        lines.append(f"| {i} | {_ms(c['idle_median_ms'])} / {_ms(c['idle_p95_ms'])} | {_ms(c['chaos_median_ms'])} / "
+                     f"{_ms(c['chaos_p95_ms'])} | {c['health_probes']} | {statuses} | {c['http_5xx']} | "
+                     f"{c['no_answer']} | {'yes' if c['alive_after'] else '**no**'} |")
+    ratio = f"{r['health_ratio']:.2f}" if r["health_ratio"] is not None else "-"
+    lines += ["", f"Medians over the rounds: /health p95 idle {_ms(r['idle_p95_ms'])} ms, under chaos "
+              f"{_ms(r['chaos_p95_ms'])} ms, ratio {ratio}; server deaths {r['deaths']}; unhandled errors in the "
+              f"server's log: {len(r['log_problems'])}."]
     return lines
 
 

@@ -203,20 +203,26 @@ def idle_health_ms(port: int, n: int = 100) -> list[float]:
     return times
 
 
-def burst(port: int, n: int = 200) -> list[tuple[int | None, float]]:
-    """``n`` concurrent GET /ask, released together: (status or None, milliseconds) each."""
+def burst(port: int, n: int = 200) -> list[tuple[int | None, float, bool]]:
+    """``n`` concurrent GET /ask, released together: (status or None, milliseconds, whether the
+    body is JSON with an "answer" key) each."""
     barrier = threading.Barrier(n)
-    out: list[tuple[int | None, float]] = [(None, 0.0)] * n
+    out: list[tuple[int | None, float, bool]] = [(None, 0.0, False)] * n
 
     def one(i: int) -> None:
         path = ask_path(QUESTIONS[i % len(QUESTIONS)])
         barrier.wait()
         t = time.perf_counter()
         try:
-            status, _ = request(port, "GET", path, timeout=120)
+            status, body = request(port, "GET", path, timeout=120)
         except (OSError, http.client.HTTPException):
-            status = None
-        out[i] = (status, (time.perf_counter() - t) * 1000)
+            status, body = None, b""
+        elapsed = (time.perf_counter() - t) * 1000
+        try:
+            answered = isinstance(json.loads(body), dict) and "answer" in json.loads(body)
+        except ValueError:
+            answered = False
+        out[i] = (status, elapsed, answered)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:

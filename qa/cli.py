@@ -290,11 +290,12 @@ def _ints(text: str) -> tuple[int, ...]:
 @click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Corpus directory [default: corpus/].")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("eval/BENCHMARKS.md"), show_default=True,
               help="The report; benchmarks.png (chart) and benchmarks.json (raw numbers) go next to it.")
-@click.option("--parts", default="build,query,http,scale", show_default=True,
-              help="Which parts to run, comma-separated: build, query, http, scale.")
+@click.option("--parts", default="build,query,http,scale,robust", show_default=True,
+              help="Which parts to run, comma-separated: build, query, http, scale, robust.")
 @click.option("--queries", type=click.IntRange(1), default=200, show_default=True,
               help="Gold questions per round (eval/questions.jsonl then eval/heldout.jsonl, cycled).")
-@click.option("--rounds", type=click.IntRange(1), default=3, show_default=True, help="Rounds of the query path.")
+@click.option("--rounds", type=click.IntRange(1), default=3, show_default=True,
+              help="Rounds of the query path; bursts and chaos rounds of the robust part.")
 @click.option("--warmup", type=click.IntRange(0), default=20, show_default=True, help="Warm-up questions.")
 @click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
               help="Torch threads for the query path and the scale probes (qa serve uses 1).")
@@ -309,24 +310,32 @@ def _ints(text: str) -> tuple[int, ...]:
               help="Encode synthetic chunks with the model up to this many chunks (random vectors above).")
 @click.option("--scale-queries", type=click.IntRange(1), default=200, show_default=True,
               help="Questions asked of each synthetic corpus.")
+@click.option("--burst", type=click.IntRange(1), default=200, show_default=True,
+              help="Concurrent /ask in each burst of the robust part.")
+@click.option("--chaos-seconds", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds of clients hanging up in each round of the robust part.")
+@click.option("--repeats", type=click.IntRange(1), default=100, show_default=True,
+              help="Repeats of issue 18's hang-up reproduction in the robust part.")
 @json_option
 @handle_errors
 def bench(index, corpus, out, parts, queries, rounds, warmup, threads, http_seconds, concurrency, build_runs, sizes,
-          real_vectors, scale_queries, as_json) -> None:
+          real_vectors, scale_queries, burst, chaos_seconds, repeats, as_json) -> None:
     """Measure speed and scale (query path, HTTP, index build, synthetic corpora up to a million
-    chunks) and write eval/BENCHMARKS.md with its chart. The full run takes about half an hour."""
+    chunks, qa serve against clients that hang up or arrive in bursts) and write eval/BENCHMARKS.md
+    with its chart. The full run takes about half an hour."""
     from qa.bench import Options, run, write
 
     chosen = tuple(p.strip() for p in parts.split(",") if p.strip())
-    unknown = set(chosen) - {"build", "query", "http", "scale"}
+    unknown = set(chosen) - {"build", "query", "http", "scale", "robust"}
     if unknown or not chosen:
         raise click.BadParameter(f"unknown part(s) {', '.join(sorted(unknown)) or '(none)'}; "
-                                 "allowed: build, query, http, scale", param_hint="--parts")
+                                 "allowed: build, query, http, scale, robust", param_hint="--parts")
     settings = _settings(index=index, corpus=corpus)
     options = Options(index=settings.index, corpus=settings.corpus, out=out, parts=chosen, queries=queries,
                       rounds=rounds, warmup=warmup, threads=threads, http_seconds=http_seconds,
                       concurrency=_ints(concurrency), build_runs=build_runs, sizes=_ints(sizes),
-                      real_vectors=real_vectors, scale_queries=scale_queries,
+                      real_vectors=real_vectors, scale_queries=scale_queries, burst=burst,
+                      chaos_seconds=chaos_seconds, repeats=repeats,
                       command="qa " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "qa bench")
     results = run(options, progress=lambda message: click.echo(message, err=True))
     report, picture = write(results, out)

@@ -47,6 +47,7 @@ def test_variation_keeps_lengths_and_moves_years():
 def test_smoke_run_of_every_part_writes_the_report(small_corpus, tmp_path, embedder):
     out = tmp_path / "eval" / "BENCHMARKS.md"
     options = Options(index=tmp_path / "index", corpus=small_corpus, out=out,
+                      parts=("query", "http", "build", "scale"),  # robust: its own test below
                       questions=(ROOT / "eval" / "questions.jsonl",), queries=4, rounds=2, warmup=1,
                       http_seconds=0.5, concurrency=(1, 2), build_runs=1, sizes=(120,), real_vectors=0,
                       scale_queries=4, rank_bm25_upto=120, uniform_upto=120, hnsw_upto=120, ivf_min_rows=100,
@@ -95,4 +96,33 @@ def test_cli_runs_chosen_parts_and_prints_the_verdicts(built_index, tmp_path):
     assert lines[-1] == f"report: {out} (chart benchmarks.png)"
     assert "## 1. Query path, in process" in out.read_text() and "## 2. Over HTTP" not in out.read_text()
     result = CliRunner().invoke(main, ["bench", "--parts", "query,nope", "--index", str(built_index)])
-    assert result.exit_code == 2 and "unknown part(s) nope; allowed: build, query, http, scale" in result.output
+    assert result.exit_code == 2 and "unknown part(s) nope; allowed: build, query, http, scale, robust" in result.output
+
+
+def test_robust_part_runs_at_a_tiny_size_and_reports_its_fields(built_index, tmp_path):
+    """Plumbing only: the part starts a real qa serve, runs each of its measurements and reports
+    them; whether the targets are met is the benchmark's to say, not this test's."""
+    out = tmp_path / "eval" / "BENCHMARKS.md"
+    options = Options(index=built_index, corpus=CORPUS, out=out, parts=("robust",), rounds=1, warmup=0,
+                      burst=20, chaos_seconds=0.5, repeats=3, work=tmp_path, command="qa bench (robust smoke)")
+    results = run(options)
+    report, _ = write(results, out)
+
+    r = results["robust"]
+    assert r["finding_1"] == {"repeats": 3, "answered": 3}
+    assert r["max_concurrency"] == 16 and r["burst"] == 20
+    [b] = r["bursts"]
+    assert sum(b["statuses"].values()) == 20 and b["accepted"] + b["refused"] <= 20
+    assert set(b) >= {"refused_median_ms", "refused_p95_ms", "answered", "accepted_median_ms", "failures"}
+    assert b["failures"] == 0 and b["answered"] == b["accepted"] > 0
+    [c] = r["rounds"]
+    assert c["health_probes"] > 0 and c["idle_p95_ms"] > 0 and c["chaos_p95_ms"] > 0 and c["alive_after"]
+    assert r["deaths"] == 0 and r["http_5xx"] == 0 and r["no_answer"] == 0 and r["log_problems"] == []
+    assert r["health_ratio"] == r["chaos_p95_ms"] / r["idle_p95_ms"]
+    names = [t["target"] for t in results["targets"]]
+    assert names == ["burst of 20 concurrent /ask: median time to a 503 < 50 ms",
+                     "clients hanging up: /health p95 <= 5 x its idle p95",
+                     "clients hanging up and bursts: no server death, no 5xx but 503, every accepted request answered"]
+    assert all(t["verdict"] for t in results["targets"])
+    text = report.read_text()
+    assert "## 5. Robustness" in text and "answered after **3**" in text and "## 1. Query path" not in text
