@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import random
+import selectors
 import socket
 import subprocess
 import sys
@@ -203,32 +204,61 @@ def idle_health_ms(port: int, n: int = 100) -> list[float]:
     return times
 
 
-def burst(port: int, n: int = 200) -> list[tuple[int | None, float, bool]]:
-    """``n`` concurrent GET /ask, released together: (status or None, milliseconds, whether the
-    body is JSON with an "answer" key) each."""
-    barrier = threading.Barrier(n)
-    out: list[tuple[int | None, float, bool]] = [(None, 0.0, False)] * n
+def burst(port: int, n: int = 200, path: str | None = None, timeout: float = 120) -> list[tuple[int | None, float, bool]]:
+    """``n`` concurrent GET ``path`` (/ask by default, the questions in turn), each on its own
+    connection, from one thread (non-blocking sockets and a selector, so that the client's own
+    threads do not queue for the interpreter lock): (status or None, milliseconds from its connect
+    to the end of its answer, whether the body is JSON with an "answer" key) each."""
+    selector = selectors.DefaultSelector()
+    pending: dict[socket.socket, dict] = {}
+    out: list[tuple[int | None, float, bool]] = []
 
-    def one(i: int) -> None:
-        path = ask_path(QUESTIONS[i % len(QUESTIONS)])
-        barrier.wait()
-        t = time.perf_counter()
+    def done(sock: socket.socket, state: dict) -> None:
+        head, _, body = state["data"].partition(b"\r\n\r\n")
+        status = None
+        if head.startswith(b"HTTP/"):
+            with contextlib.suppress(IndexError, ValueError):
+                status = int(head.split(b" ", 2)[1])
         try:
-            status, body = request(port, "GET", path, timeout=120)
-        except (OSError, http.client.HTTPException):
-            status, body = None, b""
-        elapsed = (time.perf_counter() - t) * 1000
-        try:
-            answered = isinstance(json.loads(body), dict) and "answer" in json.loads(body)
-        except ValueError:
+            answered = "answer" in json.loads(body)
+        except (ValueError, TypeError):
             answered = False
-        out[i] = (status, elapsed, answered)
+        out.append((status, (time.perf_counter() - state["start"]) * 1000, answered))
+        selector.unregister(sock)
+        sock.close()
+        del pending[sock]
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for i in range(n):
+        target = path or ask_path(QUESTIONS[i % len(QUESTIONS)])
+        sock = socket.socket()
+        sock.setblocking(False)
+        pending[sock] = {"start": time.perf_counter(), "data": b"", "sent": False,
+                         "request": f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()}
+        sock.connect_ex(("127.0.0.1", port))
+        selector.register(sock, selectors.EVENT_WRITE)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for key, _ in selector.select(timeout=1):
+            sock, state = key.fileobj, pending[key.fileobj]
+            try:
+                if not state["sent"]:
+                    sock.sendall(state["request"])  # a request line fits the empty send buffer
+                    state["sent"] = True
+                    selector.modify(sock, selectors.EVENT_READ)
+                    continue
+                chunk = sock.recv(65536)
+            except OSError:
+                chunk = b""
+            if chunk:
+                state["data"] += chunk
+            else:
+                done(sock, state)
+    for sock in list(pending):  # no answer in time
+        out.append((None, timeout * 1000, False))
+        selector.unregister(sock)
+        sock.close()
+        del pending[sock]
+    selector.close()
     return out
 
 

@@ -113,7 +113,9 @@ def test_robust_part_runs_at_a_tiny_size_and_reports_its_fields(built_index, tmp
     assert r["max_concurrency"] == 16 and r["burst"] == 20
     [b] = r["bursts"]
     assert sum(b["statuses"].values()) == 20 and b["accepted"] + b["refused"] <= 20
-    assert set(b) >= {"refused_median_ms", "refused_p95_ms", "answered", "accepted_median_ms", "failures"}
+    assert set(b) >= {"refused_median_ms", "refused_p95_ms", "answered", "accepted_median_ms", "failures",
+                      "health_median_ms", "health_p95_ms"}
+    assert b["health_answered"] == 20
     assert b["failures"] == 0 and b["answered"] == b["accepted"] > 0
     [c] = r["rounds"]
     assert c["health_probes"] > 0 and c["idle_p95_ms"] > 0 and c["chaos_p95_ms"] > 0 and c["alive_after"]
