@@ -112,13 +112,18 @@ def _engine(settings: Settings, build_if_needed: bool = False):
 @handle_errors
 def index_cmd(corpus: Path | None, index: Path | None, model: str | None) -> None:
     """Build the index from the corpus (with a progress bar) and publish it atomically."""
-    from qa.embed import load_embedder
-    from qa.engine import build
-
     settings = _settings(corpus=corpus, index=index, model=model)
     with _held_back("qa.corpus") as held:
         try:
-            built, loaded = build(settings, load_embedder(settings.model), progress=True)
+            # the corpus before the model: a manifest or file that is refused is said in a fraction
+            # of a second, not after the seconds that loading torch and the model take
+            from qa.corpus import load_corpus
+
+            loaded = load_corpus(settings.corpus, settings.max_document_bytes)
+            from qa.embed import load_embedder
+            from qa.engine import build
+
+            built, loaded = build(settings, load_embedder(settings.model), corpus=loaded, progress=True)
         except Exception:  # say what the corpus held (why no file could be indexed), then the error
             for record in held:
                 click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
