@@ -265,13 +265,14 @@ def eval_cmd(questions: Path, out: Path, k: int, write_baseline: Path | None, in
 def serve(host: str | None, port: int | None, index: Path | None, corpus: Path | None) -> None:
     """Serve the HTTP API and the analysts' web page; builds the index first if it is missing
     or was built from another corpus."""
+    settings = _settings(host=host, port=port, index=index, corpus=corpus)
+    # a bad index or corpus fails here, before the server starts (and before torch is imported)
+    engine = _engine(settings, build_if_needed=True)
     import torch
     import uvicorn
 
     from qa.api import create_app
 
-    settings = _settings(host=host, port=port, index=index, corpus=corpus)
-    engine = _engine(settings, build_if_needed=True)  # a bad index fails here, before the server starts
     # requests run in parallel threads; torch's own threads on top of them (or beside another busy
     # process) make one query's encoding ~50x slower on this 2-core machine (measured: 480 ms vs 9 ms)
     torch.set_num_threads(1)

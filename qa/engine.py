@@ -55,18 +55,19 @@ def build(settings: Settings, embedder: Embedder, *, corpus: Corpus | None = Non
     return index, corpus
 
 
-def rebuild_reason(settings: Settings, model: str) -> tuple[str | None, Corpus | None]:
+def rebuild_reason(settings: Settings, model: str, corpus: Corpus | None = None) -> tuple[str | None, Corpus | None]:
     """Why ``settings.index`` must be (re)built to serve ``settings.corpus``, or None; and the
-    corpus when it was loaded to decide (a build then uses it instead of reading it again). A
-    corrupted index is not a reason: loading it is refused, so that nobody loses it unawares."""
+    corpus when it was loaded to decide or passed in as ``corpus`` (a build then uses it instead
+    of reading it again). A corrupted index is not a reason: loading it is refused, so that
+    nobody loses it unawares."""
     try:
         manifest = read_manifest(settings.index)
     except IndexNotFound:
-        return "there is no index yet", None
+        return "there is no index yet", corpus
     reason = outdated(manifest, model=model, chunking=chunk_settings(settings))
     if reason:
-        return reason, None
-    corpus = load_corpus(settings.corpus, settings.max_document_bytes)
+        return reason, corpus
+    corpus = corpus or load_corpus(settings.corpus, settings.max_document_bytes)
     if manifest["corpus"]["checksum"] != corpus.checksum():
         return "the corpus changed since the index was built", corpus
     return None, corpus
@@ -93,8 +94,11 @@ class Engine:
         missing or was built from a different corpus; a corrupted index is still refused."""
         if not build_if_needed:
             read_manifest(settings.index)  # fail fast, before the model loads, when there is no index
+        # with a build possible the corpus is read first: a manifest or file it refuses is said
+        # at once, not after the seconds that loading the model takes
+        corpus = load_corpus(settings.corpus, settings.max_document_bytes) if build_if_needed else None
         embedder = embedder or load_embedder(settings.model)
-        reason, corpus = rebuild_reason(settings, embedder.name) if build_if_needed else (None, None)
+        reason, corpus = rebuild_reason(settings, embedder.name, corpus) if build_if_needed else (None, None)
         if reason:
             log.info("building the index in %s from %s: %s", settings.index, settings.corpus, reason)
             index, _ = build(settings, embedder, corpus=corpus, progress=progress)

@@ -130,6 +130,20 @@ def test_qa_index_refuses_such_a_manifest_before_it_loads_the_model(corpus_dir, 
                                                         or "FIFO (named pipe), not a regular file" in result.output)
 
 
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_qa_serve_refuses_such_a_manifest_before_it_loads_the_model(corpus_dir, tmp_path, monkeypatch, kind):
+    import qa.engine
+
+    monkeypatch.setattr(qa.engine, "load_embedder", lambda *a: pytest.fail("the model was loaded first"))
+    manifest = corpus_dir / "manifest.toml"
+    manifest.unlink()
+    manifest.symlink_to("/dev/zero") if kind == "device" else os.mkfifo(manifest)
+    result = CliRunner().invoke(main, ["serve", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 1, result.output
+    assert "manifest.toml' is a" in result.output and ("'/dev/zero', outside" in result.output
+                                                        or "FIFO (named pipe), not a regular file" in result.output)
+
+
 def test_a_document_that_is_a_fifo_or_a_directory_is_skipped_not_waited_on(corpus_dir):
     os.mkfifo(corpus_dir / "pipe.txt")
     (corpus_dir / "folder.txt").mkdir()
