@@ -113,32 +113,22 @@ def test_a_corpus_manifest_that_is_a_device_or_a_fifo_is_refused_at_once(corpus_
         finishes(lambda: load_corpus(corpus_dir))
 
 
+@pytest.mark.parametrize("command", ["index", "serve"])
 @pytest.mark.parametrize("kind", ["device", "fifo"])
-def test_qa_index_refuses_such_a_manifest_before_it_loads_the_model(corpus_dir, tmp_path, monkeypatch, kind):
-    """The refusal comes first: nothing of the model or torch is loaded for it (no timing here)."""
+def test_qa_index_and_serve_refuse_such_a_manifest_before_they_load_the_model(corpus_dir, tmp_path, monkeypatch,
+                                                                               command, kind):
+    """The refusal comes first: the model is not loaded for it (no timing here)."""
     import qa.embed
-
-    monkeypatch.setattr(qa.embed, "load_embedder", lambda *a: pytest.fail("the model was loaded first"))
-    manifest = corpus_dir / "manifest.toml"
-    manifest.unlink()
-    manifest.symlink_to("/dev/zero") if kind == "device" else os.mkfifo(manifest)
-    # not under finishes(): the command sets signal handlers, which only the main thread may
-    # (that load_corpus does not block on these is the test above)
-    result = CliRunner().invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index")])
-    assert result.exit_code == 1, result.output
-    assert "manifest.toml' is a" in result.output and ("'/dev/zero', outside" in result.output
-                                                        or "FIFO (named pipe), not a regular file" in result.output)
-
-
-@pytest.mark.parametrize("kind", ["device", "fifo"])
-def test_qa_serve_refuses_such_a_manifest_before_it_loads_the_model(corpus_dir, tmp_path, monkeypatch, kind):
     import qa.engine
 
-    monkeypatch.setattr(qa.engine, "load_embedder", lambda *a: pytest.fail("the model was loaded first"))
+    for module in (qa.embed, qa.engine):
+        monkeypatch.setattr(module, "load_embedder", lambda *a: pytest.fail("the model was loaded first"))
     manifest = corpus_dir / "manifest.toml"
     manifest.unlink()
     manifest.symlink_to("/dev/zero") if kind == "device" else os.mkfifo(manifest)
-    result = CliRunner().invoke(main, ["serve", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index")])
+    # not under finishes(): the commands set signal handlers, which only the main thread may
+    # (that load_corpus does not block on these is the test above)
+    result = CliRunner().invoke(main, [command, "--corpus", str(corpus_dir), "--index", str(tmp_path / "index")])
     assert result.exit_code == 1, result.output
     assert "manifest.toml' is a" in result.output and ("'/dev/zero', outside" in result.output
                                                         or "FIFO (named pipe), not a regular file" in result.output)
