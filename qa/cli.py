@@ -157,9 +157,17 @@ def _held_back(logger_name: str) -> Iterator[list[logging.LogRecord]]:
 
 def _print_passages(passages, width: int = 100) -> None:
     for p in passages:
-        click.echo(f"{p.rank:>2}. [{p.score:.4f}] {p.title} — {p.section}  ({p.source} {p.char_start}:{p.char_end})")
+        click.echo(f"{p.rank:>2}. [{p.score:.4f}] {p.title} — {p.section}  ({p.source} {p.char_start}:{p.char_end}"
+                   f"{_pages(p.pages)})")
         body = " ".join(p.text.split())
         click.echo(textwrap.indent(textwrap.fill(body[:600] + ("…" if len(body) > 600 else ""), width - 4), "    "))
+
+
+def _pages(pages: list[int] | None) -> str:
+    """", page 3" or ", pages 3-4" for a citation into a PDF; "" for a report without pages."""
+    if not pages:
+        return ""
+    return f", page {pages[0]}" if len(pages) == 1 else f", pages {pages[0]}-{pages[-1]}"
 
 
 def _filters(year, doc, section, kind) -> Filters:
@@ -210,7 +218,8 @@ def ask(question, k, year, doc, section, kind, index, as_json) -> None:
     else:
         shown = answer.text if not answer.unit or answer.unit in answer.text else f"{answer.text} {answer.unit}"
         click.echo(f"Answer: {shown}  (confidence {answer.confidence:.2f})")
-        click.echo(f"  from {answer.title} — {answer.section} ({answer.source} {answer.char_start}:{answer.char_end})")
+        click.echo(f"  from {answer.title} — {answer.section} ({answer.source} {answer.char_start}:{answer.char_end}"
+                   f"{_pages(answer.pages)})")
         click.echo(textwrap.indent(textwrap.fill(" ".join(answer.sentence.split()), 96), "  > "))
         for alt in answer.alternatives:
             click.echo(f"  other source: {alt.text} — {alt.title}, {alt.section} ({alt.source} {alt.char_start}:{alt.char_end})")
