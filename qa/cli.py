@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -136,6 +137,52 @@ def index_cmd(corpus: Path | None, index: Path | None, model: str | None) -> Non
         for problem in loaded.skipped:
             click.echo(f"  {problem.message}", err=True)
         sys.exit(EXIT_PARTIAL)
+
+
+def _period(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:[-–:,]\s*(\d{4}))?\s*", text)
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a year or a range of years such as 2015-2016", param_hint="--period")
+    first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+    if first > last:
+        raise click.BadParameter(f"{text!r}: the first year comes first", param_hint="--period")
+    return first, last
+
+
+@main.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--id", "doc_id", help="Readable slug for citations [default: inferred, e.g. tip-2023-peru].")
+@click.option("--title", help="Title [default: from the file's metadata or first line].")
+@click.option("--publisher", help="Publisher [default: inferred from the text].")
+@click.option("--kind", type=click.Choice(KINDS), help="Kind of publisher [default: inferred from the publisher].")
+@click.option("--year", type=click.IntRange(1900, 2100), help="Year the report was published [default: from the text].")
+@click.option("--period", help="Years whose figures it reports, e.g. 2022 or 2015-2016 [default: year-1 for a TIP report].")
+@click.option("--section", help="Section of a headerless excerpt.")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Corpus directory [default: corpus/].")
+@index_option
+@handle_errors
+def add(files, doc_id, title, publisher, kind, year, period, section, corpus, index) -> None:
+    """Add report FILE(s) (.txt, .md, .html, .pdf) to the corpus: copy it in, infer its metadata
+    (title, publisher, year, period) where the text says it, write its manifest entry and rebuild
+    the index. Adding an unchanged file again changes nothing."""
+    from qa.adding import add_files
+    from qa.embed import load_embedder
+    from qa.engine import build, extraction_cache
+
+    settings = _settings(corpus=corpus, index=index)
+    given = {"id": doc_id, "title": title, "publisher": publisher, "kind": kind, "report_year": year,
+             "period": _period(period), "section": section}
+    if year is not None and period is None:
+        given["period"] = None  # inferred from the year given
+    with _held_back("qa.corpus"):
+        added = add_files(settings.corpus, list(files), given, extraction_cache(settings), settings.max_document_bytes)
+    for item in added:
+        e = item.entry
+        click.echo(f"{item.status}: {e.file} as {e.id!r} — {e.title}; {e.publisher} ({e.kind}), "
+                   f"{e.report_year}, figures for {e.period[0]}" + (f"-{e.period[1]}" if e.period[1] != e.period[0] else ""))
+    index_cmd.callback(corpus=settings.corpus, index=settings.index, model=None)
 
 
 @contextmanager
