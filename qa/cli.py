@@ -168,8 +168,7 @@ def add(files, doc_id, title, publisher, kind, year, period, section, corpus, in
     (title, publisher, year, period) where the text says it, write its manifest entry and rebuild
     the index. Adding an unchanged file again changes nothing."""
     from qa.adding import add_files
-    from qa.embed import load_embedder
-    from qa.engine import build, extraction_cache
+    from qa.engine import extraction_cache
 
     settings = _settings(corpus=corpus, index=index)
     given = {"id": doc_id, "title": title, "publisher": publisher, "kind": kind, "report_year": year,
@@ -182,6 +181,20 @@ def add(files, doc_id, title, publisher, kind, year, period, section, corpus, in
         e = item.entry
         click.echo(f"{item.status}: {e.file} as {e.id!r} — {e.title}; {e.publisher} ({e.kind}), "
                    f"{e.report_year}, figures for {e.period[0]}" + (f"-{e.period[1]}" if e.period[1] != e.period[0] else ""))
+    if all(item.status == "unchanged" for item in added):
+        from qa.corpus import load_corpus
+        from qa.errors import IndexMismatch, IndexNotFound
+        from qa.index import read_manifest
+
+        try:
+            built = read_manifest(settings.index)["corpus"]["checksum"]
+        except (IndexNotFound, IndexMismatch, KeyError):
+            built = None
+        with _held_back("qa.corpus"):
+            current = load_corpus(settings.corpus, settings.max_document_bytes, extraction_cache(settings)).checksum()
+        if built == current:
+            click.echo(f"the index is up to date ({settings.index})")
+            return
     index_cmd.callback(corpus=settings.corpus, index=settings.index, model=None)
 
 

@@ -35,31 +35,49 @@ SOFT_HYPHEN = "\xad"
 @dataclass(frozen=True)
 class Block:
     kind: str  # "heading", "paragraph", "table"
-    text: str = ""
+    lines: tuple[str, ...] = ()  # a paragraph's lines as the .txt breaks them
     rows: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
 
 
 def blocks(doc: Document) -> list[Block]:
     """The report's body as blocks: heading lines (as ``qa.sections`` finds them), paragraphs
-    (one a line) and tables (runs of tab-separated lines); boilerplate lines left out."""
+    (runs of lines between blank lines; a bullet line starts a paragraph of its own) and tables
+    (runs of tab-separated lines); boilerplate lines left out."""
     headings = {(s.heading.start, s.heading.end) for s in detect_sections(doc) if s.heading}
     excluded = {(s.start, s.end) for s in doc.excluded}
     out: list[Block] = []
     rows: list[tuple[str, ...]] = []
+    lines: list[str] = []
+
+    def flush() -> None:
+        nonlocal rows, lines
+        if rows:
+            out.append(Block("table", rows=tuple(rows)))
+        if lines:
+            out.append(Block("paragraph", tuple(lines)))
+        rows, lines = [], []
+
     pos = 0
     for raw in doc.text.split("\n"):
         span, pos = (pos, pos + len(raw)), pos + len(raw) + 1
         if "\t" in raw and span not in excluded:
+            if lines:
+                flush()
             rows.append(tuple(cell.strip() for cell in raw.split("\t")))
             continue
-        if rows:
-            out.append(Block("table", rows=tuple(rows)))
-            rows = []
+        if rows or not raw.strip() or span in excluded or span in headings or raw.strip()[:1] in "•+-✓":
+            flush()
         if not raw.strip() or span in excluded:
             continue
-        out.append(Block("heading" if span in headings else "paragraph", " ".join(raw.split())))
-    if rows:
-        out.append(Block("table", rows=tuple(rows)))
+        if span in headings:
+            out.append(Block("heading", (" ".join(raw.split()),)))
+        else:
+            lines.append(" ".join(raw.split()))
+    flush()
     return out
 
 
@@ -128,7 +146,7 @@ def render_pdf(doc: Document, out: Path) -> Path:
         if block.kind == "heading":
             story.append(Paragraph(html.escape(block.text), heading))
         elif block.kind == "paragraph":
-            story.append(Paragraph(html.escape(hyphenable(block.text)), body))
+            story.append(Paragraph("<br/>".join(html.escape(hyphenable(line)) for line in block.lines), body))
         else:
             n = max(len(r) for r in block.rows)
             rows = [[Paragraph(html.escape(c), cell) for c in r] + [""] * (n - len(r)) for r in block.rows]
@@ -188,7 +206,7 @@ def render_html(doc: Document, out: Path) -> Path:
             headings += 1
             parts.append(f"<h3>{e(block.text)}</h3>" if headings % 2 else f"<p><strong>{e(block.text)}</strong></p>")
         elif block.kind == "paragraph":
-            parts.append(f"<p>{e(block.text)}</p>")
+            parts.append("<p>" + "<br>\n".join(e(line) for line in block.lines) + "</p>")
         else:
             rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in block.rows)
             parts.append(f"<table border=\"1\">{rows}</table>")

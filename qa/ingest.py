@@ -444,11 +444,14 @@ def extract_pdf(data: bytes) -> Extracted:
         if (previous and previous.kind == "paragraph" and kind == "paragraph" and previous.column_end
                 and not _ends_sentence(previous.parts[-1][1]) and text[:1] not in BULLETS):
             page, piece = previous.parts[-1]
-            joined = _join(piece, text, hyphenated)
+            head, _, rest = text.partition(" ")
+            joined = _join(piece, head, hyphenated)
             if joined.startswith(piece + " "):
                 previous.parts.append((box.page, text))
-            else:  # a hyphenated word across the break: the word stays on the page it starts on
+            else:  # a word hyphenated across the break stays on the page it starts on; the rest is the next page's
                 previous.parts[-1] = (page, joined)
+                if rest:
+                    previous.parts.append((box.page, rest))
             previous.column_end = last_of_column
             continue
         blocks.append(_Block(kind, [(box.page, text)], last_of_column))
