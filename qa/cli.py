@@ -359,8 +359,8 @@ def _ints(text: str) -> tuple[int, ...]:
 @click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Corpus directory [default: corpus/].")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("eval/BENCHMARKS.md"), show_default=True,
               help="The report; benchmarks.png (chart) and benchmarks.json (raw numbers) go next to it.")
-@click.option("--parts", default="build,query,http,scale", show_default=True,
-              help="Which parts to run, comma-separated: build, query, http, scale.")
+@click.option("--parts", default="build,query,http,scale,ingest", show_default=True,
+              help="Which parts to run, comma-separated: build, query, http, scale, ingest.")
 @click.option("--queries", type=click.IntRange(1), default=200, show_default=True,
               help="Gold questions per round (eval/questions.jsonl then eval/heldout.jsonl, cycled).")
 @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True, help="Rounds of the query path.")
@@ -387,10 +387,10 @@ def bench(index, corpus, out, parts, queries, rounds, warmup, threads, http_seco
     from qa.bench import Options, run, write
 
     chosen = tuple(p.strip() for p in parts.split(",") if p.strip())
-    unknown = set(chosen) - {"build", "query", "http", "scale"}
+    unknown = set(chosen) - {"build", "query", "http", "scale", "ingest"}
     if unknown or not chosen:
         raise click.BadParameter(f"unknown part(s) {', '.join(sorted(unknown)) or '(none)'}; "
-                                 "allowed: build, query, http, scale", param_hint="--parts")
+                                 "allowed: build, query, http, scale, ingest", param_hint="--parts")
     settings = _settings(index=index, corpus=corpus)
     options = Options(index=settings.index, corpus=settings.corpus, out=out, parts=chosen, queries=queries,
                       rounds=rounds, warmup=warmup, threads=threads, http_seconds=http_seconds,
