@@ -150,11 +150,16 @@ class DocumentOut(BaseModel):
     chars: int
     sha256: str
     inferred: bool = Field(description="metadata guessed: the file has no manifest entry")
+    format: str = Field(description="text (the raw file is the text), or pdf, html, markdown: the text "
+                                    "was extracted from the file")
+    pages: list[list[int]] = Field(description="[start, end) of each page (1, 2, ...) in text; empty "
+                                               "for a report without pages")
     sections: list[SectionOut]
 
 
 class DocumentText(DocumentOut):
-    text: str = Field(description="the raw file: every char_start/char_end points into it")
+    text: str = Field(description="the raw file, or the text extracted from a PDF, HTML or Markdown file: "
+                                  "every char_start/char_end points into it")
 
 
 ERRORS = {

@@ -1,6 +1,6 @@
 """``qa bench``: speed and scale, measured, written to ``eval/BENCHMARKS.md`` (chart beside it).
 
-Five parts, each a function returning plain data (``qa bench --json`` prints all of it):
+Six parts, each a function returning plain data (``qa bench --json`` prints all of it):
 
 1. ``query_path``: ``Engine.ask`` in process over the gold questions, after a warm-up, in
    several rounds: each stage's time (analysis, query encoding, dense, sparse, fusion, answer)
@@ -23,6 +23,8 @@ Five parts, each a function returning plain data (``qa bench --json`` prints all
    concurrent /ask against the default limits (time to each 503; did every accepted request get
    its answer?), and /health p95 idle against /health p95 while clients hang up at random points
    under a steady /ask load, with server deaths and 5xx counted.
+6. ``ingest``: ``qa.ingest`` on the shipped reports rendered as text PDFs and web pages
+   (``qa.docgen``): pages per second.
 
 Speed claims come from medians over repeated runs here, never from timed assertions in tests;
 ``tests/test_bench.py`` runs every part with tiny sizes.
@@ -65,6 +67,7 @@ TARGETS = {
     "scale_rss_gb": 6.0,
     "robust_503_median_ms": 50.0,  # median time to a refusal in a burst of 200 concurrent /ask
     "robust_health_ratio": 5.0,  # /health p95 under chaos at most this times its idle p95
+    "ingest_pdf_pages_per_s": 10.0,  # issue 20: text PDFs, extraction alone
 }
 
 
@@ -74,7 +77,7 @@ class Options:
     corpus: Path = Path("corpus")
     questions: tuple[Path, ...] = QUESTION_FILES
     out: Path | None = Path("eval/BENCHMARKS.md")
-    parts: tuple[str, ...] = ("query", "http", "build", "scale", "robust")
+    parts: tuple[str, ...] = ("query", "http", "build", "scale", "robust", "ingest")
     queries: int = 200  # questions per round (the gold files cycled if shorter)
     rounds: int = 3
     warmup: int = 20
@@ -376,6 +379,49 @@ def build_bench(settings, embedder, index, runs: int, work: Path) -> dict:
             "build_chunks_per_s": float(np.median(build_rate)),
             "encode_chunks_per_s": float(np.median(encode_rate)),
             "ratio": float(np.median(build_rate) / np.median(encode_rate))}
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. ingest: text PDFs and web pages
+
+
+def ingest_bench(corpus: Path, runs: int, work: Path) -> dict:
+    """``qa.ingest`` on the shipped reports rendered as two-column text PDFs and as web pages
+    (``qa.docgen``, which needs reportlab from the ``test`` extra): pages per second for the PDFs,
+    pages (files) per second for HTML; medians over ``runs`` rounds after a warm-up."""
+    try:
+        from qa import docgen
+    except ImportError as exc:  # pragma: no cover - the test extra is missing
+        return {"error": f"needs the test extra (pip install -e '.[test]'): {exc}"}
+    from qa.corpus import load_corpus
+    from qa.ingest import extract
+
+    out = work / "ingest"
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, list[tuple[Path, bytes]]] = {"pdf": [], "html": []}
+    for doc in load_corpus(corpus).documents:
+        if doc.extracted:
+            continue
+        stem = Path(doc.source).stem
+        for fmt, render in (("pdf", docgen.render_pdf), ("html", docgen.render_html)):
+            path = render(doc, out / f"{stem}.{fmt}")
+            files[fmt].append((path, path.read_bytes()))
+    pages = {fmt: 0 for fmt in files}
+    for fmt, items in files.items():
+        for path, data in items:  # warm-up: imports, fonts, the word list
+            pages[fmt] += max(1, len(extract(path.name, data).pages))
+    seconds: dict[str, list[float]] = {fmt: [] for fmt in files}
+    for _ in range(runs):
+        for fmt, items in files.items():
+            t = time.perf_counter()
+            for path, data in items:
+                extract(path.name, data)
+            seconds[fmt].append(time.perf_counter() - t)
+    shutil.rmtree(out, ignore_errors=True)
+    return {"runs": runs, "pdf_files": len(files["pdf"]), "pdf_pages": pages["pdf"], "html_files": len(files["html"]),
+            "pdf_seconds": seconds["pdf"], "html_seconds": seconds["html"],
+            "pdf_pages_per_s": float(np.median([pages["pdf"] / x for x in seconds["pdf"]])) if seconds["pdf"] else None,
+            "html_pages_per_s": float(np.median([pages["html"] / x for x in seconds["html"]])) if seconds["html"] else None}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -883,6 +929,9 @@ def run(options: Options, progress=None) -> dict:
         if "http" in options.parts:
             say(f"http: {options.http_seconds:g} s at concurrency {', '.join(map(str, options.concurrency))}")
             results["http"] = http_bench(options, questions, work)
+        if "ingest" in options.parts:
+            say(f"ingest: the shipped reports as text PDFs and web pages, {max(options.build_runs, 3)} rounds")
+            results["ingest"] = ingest_bench(options.corpus, max(options.build_runs, 3), work)
         if "scale" in options.parts and options.sizes:
             scale_questions = load_questions(options.questions, options.scale_queries)
             results["scale"] = scale_bench(options, embedder, scale_questions, work, say)
@@ -949,6 +998,11 @@ def targets(results: dict) -> list[dict]:
         add("index build >= 0.9 x raw encoder throughput", TARGETS["build_over_encoder"], b["ratio"],
             f"{b['ratio']:.2f} x ({b['build_chunks_per_s']:.1f} vs {b['encode_chunks_per_s']:.1f} chunks/s)", False,
             note)
+    ing = results.get("ingest")
+    if ing and not ing.get("error"):
+        add("ingest: text PDFs >= 10 pages/s", TARGETS["ingest_pdf_pages_per_s"], ing["pdf_pages_per_s"],
+            f"{ing['pdf_pages_per_s']:.1f} pages/s ({ing['pdf_pages']} pages in {ing['pdf_files']} files)", False,
+            f"web pages {ing['html_pages_per_s']:.1f}/s")
     big = _largest(results)
     if big:
         size = f"{big['chunks']:,} chunks"
@@ -1074,6 +1128,22 @@ def report(results: dict, chart_name: str | None) -> str:
                   "The build encodes every chunk once; the sentence vectors (for the answer reader and the "
                   "sentence-level dense score) are the means of the same pass's token vectors within each "
                   "sentence, so they cost no second pass."]
+    ing = results.get("ingest")
+    if ing:
+        lines += ["", "## 6. Ingest", ""]
+        if ing.get("error"):
+            lines.append(f"Not measured: {ing['error']}.")
+        else:
+            lines += [f"`qa.ingest` on the shipped reports rendered by `qa.docgen` as two-column text PDFs "
+                      f"({ing['pdf_files']} files, {ing['pdf_pages']} pages: running header and footer, ruled tables) "
+                      f"and as web pages ({ing['html_files']} files); {ing['runs']} rounds after a warm-up. "
+                      "Extraction only: the index build after it is measured in part 3.", "",
+                      "| | seconds per round | pages/s (median) |", "|---|---|---:|",
+                      f"| PDF | {', '.join(f'{x:.2f}' for x in ing['pdf_seconds'])} | {ing['pdf_pages_per_s']:.1f} |",
+                      f"| HTML (a page = a file) | {', '.join(f'{x:.2f}' for x in ing['html_seconds'])} | "
+                      f"{ing['html_pages_per_s']:.1f} |", "",
+                      "An unchanged file is not extracted again: its text is cached by the file's sha256 "
+                      "(`index/extracted/`)."]
     sc = results.get("scale")
     if sc:
         lines += _scale_report(sc, results.get("build", {}).get("build_chunks_per_s"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -119,7 +120,9 @@ def index_cmd(corpus: Path | None, index: Path | None, model: str | None) -> Non
             # of a second, not after the seconds that loading torch and the model take
             from qa.corpus import load_corpus
 
-            loaded = load_corpus(settings.corpus, settings.max_document_bytes)
+            from qa.engine import extraction_cache
+
+            loaded = load_corpus(settings.corpus, settings.max_document_bytes, extraction_cache(settings))
             from qa.embed import load_embedder
             from qa.engine import build
 
@@ -143,6 +146,65 @@ def index_cmd(corpus: Path | None, index: Path | None, model: str | None) -> Non
         sys.exit(EXIT_PARTIAL)
 
 
+def _period(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:[-–:,]\s*(\d{4}))?\s*", text)
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a year or a range of years such as 2015-2016", param_hint="--period")
+    first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+    if first > last:
+        raise click.BadParameter(f"{text!r}: the first year comes first", param_hint="--period")
+    return first, last
+
+
+@main.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--id", "doc_id", help="Readable slug for citations [default: inferred, e.g. tip-2023-peru].")
+@click.option("--title", help="Title [default: from the file's metadata or first line].")
+@click.option("--publisher", help="Publisher [default: inferred from the text].")
+@click.option("--kind", type=click.Choice(KINDS), help="Kind of publisher [default: inferred from the publisher].")
+@click.option("--year", type=click.IntRange(1900, 2100), help="Year the report was published [default: from the text].")
+@click.option("--period", help="Years whose figures it reports, e.g. 2022 or 2015-2016 [default: year-1 for a TIP report].")
+@click.option("--section", help="Section of a headerless excerpt.")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Corpus directory [default: corpus/].")
+@index_option
+@handle_errors
+def add(files, doc_id, title, publisher, kind, year, period, section, corpus, index) -> None:
+    """Add report FILE(s) (.txt, .md, .html, .pdf) to the corpus: copy it in, infer its metadata
+    (title, publisher, year, period) where the text says it, write its manifest entry and rebuild
+    the index. Adding an unchanged file again changes nothing."""
+    from qa.adding import add_files
+    from qa.engine import extraction_cache
+
+    settings = _settings(corpus=corpus, index=index)
+    given = {"id": doc_id, "title": title, "publisher": publisher, "kind": kind, "report_year": year,
+             "period": _period(period), "section": section}
+    if year is not None and period is None:
+        given["period"] = None  # inferred from the year given
+    with _held_back("qa.corpus"):
+        added = add_files(settings.corpus, list(files), given, extraction_cache(settings), settings.max_document_bytes)
+    for item in added:
+        e = item.entry
+        click.echo(f"{item.status}: {e.file} as {e.id!r} — {e.title}; {e.publisher} ({e.kind}), "
+                   f"{e.report_year}, figures for {e.period[0]}" + (f"-{e.period[1]}" if e.period[1] != e.period[0] else ""))
+    if all(item.status == "unchanged" for item in added):
+        from qa.corpus import load_corpus
+        from qa.errors import IndexMismatch, IndexNotFound
+        from qa.index import read_manifest
+
+        try:
+            built = read_manifest(settings.index)["corpus"]["checksum"]
+        except (IndexNotFound, IndexMismatch, KeyError):
+            built = None
+        with _held_back("qa.corpus"):
+            current = load_corpus(settings.corpus, settings.max_document_bytes, extraction_cache(settings)).checksum()
+        if built == current:
+            click.echo(f"the index is up to date ({settings.index})")
+            return
+    index_cmd.callback(corpus=settings.corpus, index=settings.index, model=None)
+
+
 @contextmanager
 def _held_back(logger_name: str) -> Iterator[list[logging.LogRecord]]:
     """A logger's records, collected instead of printed (``qa index`` prints each problem once,
@@ -162,9 +224,17 @@ def _held_back(logger_name: str) -> Iterator[list[logging.LogRecord]]:
 
 def _print_passages(passages, width: int = 100) -> None:
     for p in passages:
-        click.echo(f"{p.rank:>2}. [{p.score:.4f}] {p.title} — {p.section}  ({p.source} {p.char_start}:{p.char_end})")
+        click.echo(f"{p.rank:>2}. [{p.score:.4f}] {p.title} — {p.section}  ({p.source} {p.char_start}:{p.char_end}"
+                   f"{_pages(p.pages)})")
         body = " ".join(p.text.split())
         click.echo(textwrap.indent(textwrap.fill(body[:600] + ("…" if len(body) > 600 else ""), width - 4), "    "))
+
+
+def _pages(pages: list[int] | None) -> str:
+    """", page 3" or ", pages 3-4" for a citation into a PDF; "" for a report without pages."""
+    if not pages:
+        return ""
+    return f", page {pages[0]}" if len(pages) == 1 else f", pages {pages[0]}-{pages[-1]}"
 
 
 def _filters(year, doc, section, kind) -> Filters:
@@ -215,7 +285,8 @@ def ask(question, k, year, doc, section, kind, index, as_json) -> None:
     else:
         shown = answer.text if not answer.unit or answer.unit in answer.text else f"{answer.text} {answer.unit}"
         click.echo(f"Answer: {shown}  (confidence {answer.confidence:.2f})")
-        click.echo(f"  from {answer.title} — {answer.section} ({answer.source} {answer.char_start}:{answer.char_end})")
+        click.echo(f"  from {answer.title} — {answer.section} ({answer.source} {answer.char_start}:{answer.char_end}"
+                   f"{_pages(answer.pages)})")
         click.echo(textwrap.indent(textwrap.fill(" ".join(answer.sentence.split()), 96), "  > "))
         for alt in answer.alternatives:
             click.echo(f"  other source: {alt.text} — {alt.title}, {alt.section} ({alt.source} {alt.char_start}:{alt.char_end})")
@@ -296,8 +367,8 @@ def _ints(text: str) -> tuple[int, ...]:
 @click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Corpus directory [default: corpus/].")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("eval/BENCHMARKS.md"), show_default=True,
               help="The report; benchmarks.png (chart) and benchmarks.json (raw numbers) go next to it.")
-@click.option("--parts", default="build,query,http,scale,robust", show_default=True,
-              help="Which parts to run, comma-separated: build, query, http, scale, robust.")
+@click.option("--parts", default="build,query,http,scale,robust,ingest", show_default=True,
+              help="Which parts to run, comma-separated: build, query, http, scale, robust, ingest.")
 @click.option("--queries", type=click.IntRange(1), default=200, show_default=True,
               help="Gold questions per round (eval/questions.jsonl then eval/heldout.jsonl, cycled).")
 @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True,
@@ -332,10 +403,10 @@ def bench(index, corpus, out, parts, queries, rounds, warmup, threads, http_seco
     from qa.bench import Options, run, write
 
     chosen = tuple(p.strip() for p in parts.split(",") if p.strip())
-    unknown = set(chosen) - {"build", "query", "http", "scale", "robust"}
+    unknown = set(chosen) - {"build", "query", "http", "scale", "robust", "ingest"}
     if unknown or not chosen:
         raise click.BadParameter(f"unknown part(s) {', '.join(sorted(unknown)) or '(none)'}; "
-                                 "allowed: build, query, http, scale, robust", param_hint="--parts")
+                                 "allowed: build, query, http, scale, robust, ingest", param_hint="--parts")
     settings = _settings(index=index, corpus=corpus)
     options = Options(index=settings.index, corpus=settings.corpus, out=out, parts=chosen, queries=queries,
                       rounds=rounds, warmup=warmup, threads=threads, http_seconds=http_seconds,

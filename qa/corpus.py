@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import json
 import logging
+import os
 import re
 import tomllib
 import unicodedata
@@ -22,14 +24,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from qa.data import Document, Kind, Span
 from qa.errors import CorpusError, FileProblem, ManifestError
 from qa.files import read_bytes, shown
+from qa.ingest import SUFFIXES, Extracted, ExtractionError, extract, format_of, wrong_format
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.toml"
 MAX_MANIFEST_BYTES = 1_000_000
-# the file types the loader reads (PDF and HTML ingestion will add theirs here); other files in
-# the corpus directory are listed in one warning, not read
-READABLE_SUFFIXES = (".txt",)
+# the file types the loader reads (``qa.ingest`` extracts all but .txt); other files in the corpus
+# directory are listed in one warning, not read
+READABLE_SUFFIXES = tuple(SUFFIXES)
+MAX_CACHED_BYTES = 200_000_000  # an extraction cache entry qa wrote is far smaller
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,79}$")]
 Year = Annotated[int, Field(ge=1900, le=2100)]
 
@@ -57,6 +61,7 @@ class DocumentEntry(BaseModel):
     country: str | None = None
     section: str | None = None
     url: str | None = None
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")  # of the file as `qa add` copied it in
     boilerplate: list[str] = []
 
     @field_validator("file")
@@ -131,6 +136,8 @@ class Corpus:
         for doc in sorted(self.documents, key=lambda d: d.id):
             digest.update(repr(sorted(doc.meta().items())).encode())
             digest.update(repr([(s.start, s.end) for s in doc.excluded]).encode())
+            if doc.extracted:  # another version of the extractor gives another text
+                digest.update(hashlib.sha256(doc.text.encode()).digest())
         return digest.hexdigest()
 
 
@@ -299,9 +306,9 @@ def _slug(name: str) -> str:
     return (slug or "document")[:80]
 
 
-def _infer(source: str, text: str, country: str) -> DocumentEntry:
+def _infer(source: str, text: str, country: str, title: str | None = None) -> DocumentEntry:
     head = text[:3000]
-    title = next((line.strip() for line in head.splitlines() if 3 < len(line.strip()) <= 150), source)
+    title = title or next((line.strip() for line in head.splitlines() if 3 < len(line.strip()) <= 150), source)
     years = [int(y) for y in re.findall(r"\b(19[5-9]\d|20\d\d)\b", head)]
     year = years[0] if years else 2000
     government = bool(re.search(r"Department of State|Trafficking in Persons Report", head))
@@ -318,13 +325,73 @@ def _infer(source: str, text: str, country: str) -> DocumentEntry:
     )
 
 
-def load_corpus(root: Path, max_bytes: int = 20_000_000) -> Corpus:
-    """Read ``root/manifest.toml`` (optional) and every text file in ``root``.
+class ExtractionCache:
+    """Extracted texts by the sha256 of their source file (``<index>/extracted/<sha256>.json``):
+    an unchanged file is not extracted again, a changed one is. An entry that does not read back
+    whole (a crash, a hand edit) is extracted again and rewritten."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = Path(directory) if directory is not None else None
+
+    def get(self, sha256: str) -> Extracted | None:
+        if self.directory is None:
+            return None
+        path = self.directory / f"{sha256}.json"
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(read_bytes(path, MAX_CACHED_BYTES, root=self.directory))
+            found = Extracted.from_json(data)
+            if data.get("text_sha256") != hashlib.sha256(found.text.encode()).hexdigest():
+                raise ValueError("its checksum does not match")
+            return found
+        except (FileProblem, ValueError, KeyError, TypeError) as exc:
+            log.warning("%s: extracting again (%s)", shown(path), exc)
+            return None
+
+    def put(self, sha256: str, extracted: Extracted) -> None:
+        if self.directory is None:
+            return
+        data = {**extracted.to_json(), "text_sha256": hashlib.sha256(extracted.text.encode()).hexdigest()}
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = self.directory / f".{sha256}.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.directory / f"{sha256}.json")
+        except OSError as exc:  # a read-only index directory: extract again next time
+            log.warning("cannot cache the extracted text in %s (%s)", shown(self.directory), exc.strerror or exc)
+
+
+def _extract(source: str, data: bytes, cache: ExtractionCache) -> tuple[Extracted | None, str | None]:
+    """(extracted, None) or (None, why the file is skipped)."""
+    sha = hashlib.sha256(data).hexdigest()
+    found = cache.get(sha)
+    if found is not None:
+        return found, None
+    text = None
+    if format_of(source) == "markdown" and not wrong_format("markdown", data):
+        text, note = _decode(data)
+        if text is None:
+            return None, note
+    try:
+        found = extract(source, data, text)
+    except ExtractionError as exc:
+        return None, str(exc)
+    cache.put(sha, found)
+    return found, None
+
+
+def load_corpus(root: Path, max_bytes: int = 20_000_000, cache: Path | None = None) -> Corpus:
+    """Read ``root/manifest.toml`` (optional) and every report in ``root``: ``.txt`` as it is,
+    ``.pdf``, ``.html``/``.htm`` and ``.md`` through ``qa.ingest`` (``cache``: a directory where
+    extracted texts are kept by their source's checksum; None extracts every time).
 
     A manifest error stops the load (nothing would be indexed right). A bad file (empty,
-    binary, too large, missing) is skipped and reported in ``Corpus.problems``; a file without
-    a manifest entry is indexed with inferred metadata and a warning.
+    binary, too large, missing, a PDF without text, a page without a body) is skipped and
+    reported in ``Corpus.problems``; a file without a manifest entry is indexed with inferred
+    metadata and a warning.
     """
+    extraction_cache = ExtractionCache(cache)
     root = Path(root)
     if not root.is_dir():
         raise CorpusError(f"corpus directory {str(root)!r} does not exist", "pass --corpus DIR")
@@ -358,15 +425,25 @@ def load_corpus(root: Path, max_bytes: int = 20_000_000) -> Corpus:
         except FileProblem as exc:
             problems.append(Problem(source, f"{where}skipped: {exc}", True))
             continue
-        text, note = _decode(data)
+        extracted: Extracted | None = None
+        if format_of(source) in (None, "text"):
+            wrong = wrong_format("text", data)
+            text, note = (None, wrong) if wrong else _decode(data)
+        else:
+            extracted, note = _extract(source, data, extraction_cache)
+            text = extracted.text if extracted else None
         if text is None:
             problems.append(Problem(source, f"{source}: skipped: {note}", True))
             continue
         if note:
             problems.append(Problem(source, f"{source}: {note}", False))
+        if entry is not None and entry.sha256 and entry.sha256 != hashlib.sha256(data).hexdigest():
+            problems.append(Problem(source, f"{source}: the file changed since `qa add` copied it in (its "
+                                    f"sha256 is not the manifest's); indexed as it is now (run `qa add` "
+                                    "on it again to record it)", False))
         inferred = entry is None
         if entry is None:
-            entry = _infer(source, text, settings.country)
+            entry = _infer(source, text, settings.country, extracted.title if extracted else None)
             base, n = entry.id, 2
             while entry.id in used_ids:
                 entry = entry.model_copy(update={"id": f"{base}-{n}"})
@@ -393,6 +470,8 @@ def load_corpus(root: Path, max_bytes: int = 20_000_000) -> Corpus:
                 url=entry.url,
                 excluded=boilerplate_spans(text, settings.boilerplate + entry.boilerplate),
                 inferred=inferred,
+                format=extracted.format if extracted else "text",
+                pages=extracted.pages if extracted else (),
             )
         )
     for problem in problems:

@@ -3,7 +3,8 @@
 corpus -> Document -> sections -> Section -> chunking -> Chunk -> index/search -> Hit -> reader -> Answer
 
 Every ``char_start``/``char_end`` is an offset into ``Document.text``, the raw file exactly as
-delivered, so ``document.text[char_start:char_end]`` is what a citation points at.
+delivered (for a PDF, HTML or Markdown file: the text extracted from it, which the index stores),
+so ``document.text[char_start:char_end]`` is what a citation points at.
 """
 
 from __future__ import annotations
@@ -40,12 +41,25 @@ class Document:
     report_year: int
     period: tuple[int, int]  # first and last year whose figures the report gives
     country: str
-    text: str  # the raw file, unchanged
-    sha256: str
+    text: str  # the raw file, unchanged; for a PDF, HTML or Markdown file the text extracted from it
+    sha256: str  # of the source file's bytes
     section: str | None = None  # section of a headerless excerpt
     url: str | None = None
     excluded: tuple[Span, ...] = ()  # boilerplate lines, never indexed
     inferred: bool = False  # metadata guessed: the file has no manifest entry
+    format: str = "text"  # "text" (the raw file is the text), or the format it was extracted from
+    pages: tuple[Span, ...] = ()  # page i+1 is text[pages[i].start:pages[i].end] (PDF)
+
+    @property
+    def extracted(self) -> bool:
+        """The text was extracted from the file (PDF, HTML, Markdown): the index stores it."""
+        return self.format != "text"
+
+    def page_numbers(self, start: int, end: int) -> list[int] | None:
+        """The pages (1-based) that text[start:end] lies on; None for a document without pages."""
+        if not self.pages:
+            return None
+        return [i + 1 for i, p in enumerate(self.pages) if p.start < max(end, start + 1) and start < p.end]
 
     @property
     def period_years(self) -> range:
@@ -65,6 +79,8 @@ class Document:
             "chars": len(self.text),
             "sha256": self.sha256,
             "inferred": self.inferred,
+            "format": self.format,
+            "pages": [[p.start, p.end] for p in self.pages],
         }
 
 

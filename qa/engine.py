@@ -22,6 +22,11 @@ from qa.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def extraction_cache(settings: Settings):
+    """Where texts extracted from PDF, HTML and Markdown files are kept: beside the index's builds."""
+    return settings.index / "extracted"
+
+
 def chunk_settings(settings: Settings) -> ChunkSettings:
     return ChunkSettings(settings.chunk_max_tokens, settings.chunk_target_tokens, settings.chunk_overlap)
 
@@ -47,9 +52,9 @@ def build(settings: Settings, embedder: Embedder, *, corpus: Corpus | None = Non
           progress: bool = False) -> tuple[Index, Corpus]:
     """Index ``settings.corpus`` (``corpus``: already loaded from it) into ``settings.index``;
     returns the index and the corpus load."""
-    corpus = corpus or load_corpus(settings.corpus, settings.max_document_bytes)
+    corpus = corpus or load_corpus(settings.corpus, settings.max_document_bytes, extraction_cache(settings))
     if not corpus.documents:
-        raise CorpusError(f"no readable documents in {str(settings.corpus)!r}", "add .txt reports and a manifest.toml")
+        raise CorpusError(f"no readable documents in {str(settings.corpus)!r}", "add reports (.txt, .md, .html, .pdf) and a manifest.toml")
     index = build_index(corpus, embedder, chunk_settings(settings), progress=progress)
     save_index(index, settings.index)
     return index, corpus
@@ -67,7 +72,7 @@ def rebuild_reason(settings: Settings, model: str, corpus: Corpus | None = None)
     reason = outdated(manifest, model=model, chunking=chunk_settings(settings))
     if reason:
         return reason, corpus
-    corpus = corpus or load_corpus(settings.corpus, settings.max_document_bytes)
+    corpus = corpus or load_corpus(settings.corpus, settings.max_document_bytes, extraction_cache(settings))
     if manifest["corpus"]["checksum"] != corpus.checksum():
         return "the corpus changed since the index was built", corpus
     return None, corpus
@@ -96,7 +101,7 @@ class Engine:
             read_manifest(settings.index)  # fail fast, before the model loads, when there is no index
         # with a build possible the corpus is read first: a manifest or file it refuses is said
         # at once, not after the seconds that loading the model takes
-        corpus = load_corpus(settings.corpus, settings.max_document_bytes) if build_if_needed else None
+        corpus = load_corpus(settings.corpus, settings.max_document_bytes, extraction_cache(settings)) if build_if_needed else None
         embedder = embedder or load_embedder(settings.model)
         reason, corpus = rebuild_reason(settings, embedder.name, corpus) if build_if_needed else (None, None)
         if reason:

@@ -6,8 +6,11 @@ Layout of an index directory::
     index/build-<time>-<id>/      one build:
         manifest.json             model, dimensions, chunking, analyzer, corpus checksum,
                                   package version, a sha256 per file, and its own checksum
-        documents.jsonl           metadata, raw text, boilerplate spans, sections and the
-                                  acronyms each report spells out (``qa.names``)
+        documents.jsonl           metadata (the source file's sha256, format, page spans), raw text,
+                                  boilerplate spans, sections and the acronyms each report spells
+                                  out (``qa.names``)
+        texts/<id>.txt            the text extracted from a PDF, HTML or Markdown file: the
+                                  document's text, which its offsets point into (checksummed)
         chunks.jsonl              chunks with offsets
         dense.faiss               FAISS index of the chunk vectors (flat; IVF for large corpora)
         sentences.npy             a vector per sentence (table row) of every chunk, in chunk order,
@@ -50,7 +53,7 @@ from qa.corpus import Corpus
 from qa.data import Acronym, Chunk, Document, Section, Span
 from qa.dense import DenseIndex
 from qa.embed import Embedder
-from qa.errors import IndexMismatch, IndexNotFound
+from qa.errors import FileProblem, IndexMismatch, IndexNotFound
 from qa.files import check_regular, read_bytes
 from qa.names import Aliases, find_acronyms
 from qa.sections import detect_sections
@@ -58,8 +61,8 @@ from qa.sparse import SparseIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT = 4  # 2: term-major BM25 postings, IVF for large corpora; 3: sentence vectors pooled in context;
-# 4: the acronyms each report spells out
+FORMAT = 5  # 2: term-major BM25 postings, IVF for large corpora; 3: sentence vectors pooled in context;
+# 4: the acronyms each report spells out; 5: documents' format and pages, extracted texts in texts/
 CURRENT = "CURRENT"
 MAX_POINTER_BYTES, MAX_MANIFEST_BYTES = 4096, 16_000_000  # what qa writes is far smaller
 MANIFEST = "manifest.json"
@@ -178,10 +181,20 @@ def _chunk_from_json(data: dict, text: str, shared: dict | None = None) -> Chunk
     return chunk
 
 
+TEXTS = "texts"  # the extracted text of each PDF, HTML or Markdown document: texts/<id>.txt
+MAX_TEXT_BYTES = 200_000_000
+
+
+def text_file(doc: Document) -> str | None:
+    """Where a build stores the document's extracted text (None: the raw file is the text)."""
+    return f"{TEXTS}/{doc.id}.txt" if doc.extracted else None
+
+
 def _document_to_json(doc: Document, sections: list[Section], acronyms: list[Acronym]) -> dict:
     data = doc.meta()
     data.update(
-        text=doc.text,
+        text=None if doc.extracted else doc.text,
+        text_file=text_file(doc),
         section=doc.section,
         excluded=[[s.start, s.end] for s in doc.excluded],
         sections=[
@@ -194,8 +207,16 @@ def _document_to_json(doc: Document, sections: list[Section], acronyms: list[Acr
     return data
 
 
-def _document_from_json(data: dict, shared: dict | None = None) -> tuple[Document, list[Section], list[Acronym]]:
-    """``shared``: one object for equal acronyms across documents (see ``_chunk_from_json``)."""
+def _document_from_json(data: dict, shared: dict | None = None, build: Path | None = None,
+                        files: dict | None = None) -> tuple[Document, list[Section], list[Acronym]]:
+    """``shared``: one object for equal acronyms across documents (see ``_chunk_from_json``);
+    ``build`` and ``files`` (the manifest's checksums): where a stored text file is read from."""
+    text = data["text"]
+    name = data.get("text_file")
+    if name is not None:
+        if build is None or files is None or name not in files or not name.startswith(f"{TEXTS}/") or ".." in name:
+            raise ValueError(f"{data['id']}'s text file {name!r} is not one the manifest lists")
+        text = read_bytes(build / name, MAX_TEXT_BYTES, root=build).decode("utf-8")
     doc = Document(
         id=data["id"],
         source=data["source"],
@@ -205,13 +226,17 @@ def _document_from_json(data: dict, shared: dict | None = None) -> tuple[Documen
         report_year=data["report_year"],
         period=tuple(data["period"]),
         country=data["country"],
-        text=data["text"],
+        text=text,
         sha256=data["sha256"],
         section=data["section"],
         url=data["url"],
         excluded=tuple(Span(s, e) for s, e in data["excluded"]),
         inferred=data["inferred"],
+        format=data["format"],
+        pages=tuple(Span(s, e) for s, e in data["pages"]),
     )
+    if len(doc.text) != data["chars"] or any(p.end > len(doc.text) for p in doc.pages):
+        raise ValueError(f"{doc.id}'s text is not the one its offsets were made for")
     sections = [
         Section(doc.id, tuple(s["path"]), s["char_start"], s["char_end"], Span(*s["heading"]) if s["heading"] else None)
         for s in data["sections"]
@@ -260,6 +285,13 @@ def save_index(index: Index, root: Path) -> Path:
         writing = (tmp / WRITING).open("a")  # locked while this process writes ``tmp`` (see _remove_old_builds)
         fcntl.flock(writing, fcntl.LOCK_EX)
     try:
+        stored = []
+        for doc in index.documents.values():
+            stored_as = text_file(doc)
+            if stored_as:
+                (tmp / TEXTS).mkdir(exist_ok=True)
+                (tmp / stored_as).write_text(doc.text, encoding="utf-8", newline="")
+                stored.append(stored_as)
         with (tmp / "documents.jsonl").open("w", encoding="utf-8") as out:
             for doc in index.documents.values():
                 record = _document_to_json(doc, index.sections[doc.id], index.acronyms[doc.id])
@@ -268,13 +300,16 @@ def save_index(index: Index, root: Path) -> Path:
             for chunk in index.chunks:
                 out.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
         np.save(tmp / "sentences.npy", np.asarray(index.sentence_vectors, dtype=SENTENCE_DTYPE), allow_pickle=False)
-        files = ["documents.jsonl", "chunks.jsonl", "sentences.npy", *index.dense.save(tmp), *index.sparse.save(tmp)]
+        files = ["documents.jsonl", "chunks.jsonl", "sentences.npy", *index.dense.save(tmp), *index.sparse.save(tmp),
+                 *stored]
         manifest = dict(index.manifest)
         manifest["files"] = {f: _sha256(tmp / f) for f in files}
         manifest["manifest_sha256"] = _manifest_digest(manifest)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         for f in [*files, MANIFEST]:
             _fsync(tmp / f)
+        if stored:
+            _fsync(tmp / TEXTS)
         build = root / name
         # one publish at a time (`qa serve` building while someone runs `qa index`): the clean-up
         # after a publish must not remove a build that another publish is about to point CURRENT at
@@ -464,7 +499,7 @@ def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings 
         shared: dict = {}
         with (build / "documents.jsonl").open(encoding="utf-8") as lines:
             for line in lines:
-                doc, doc_sections, doc_acronyms = _document_from_json(json.loads(line), shared)
+                doc, doc_sections, doc_acronyms = _document_from_json(json.loads(line), shared, build, files)
                 documents[doc.id], sections[doc.id], acronyms[doc.id] = doc, doc_sections, doc_acronyms
         with (build / "chunks.jsonl").open(encoding="utf-8") as lines:
             chunks = [_chunk_from_json(c, documents[c["doc_id"]].text, shared) for c in map(json.loads, lines)]
@@ -472,7 +507,7 @@ def load_index(root: Path, *, model: str | None = None, chunking: ChunkSettings 
         dense = DenseIndex.load(build)
         sparse = SparseIndex.load(build)
         sentence_vectors = load_rows(build / "sentences.npy")
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, FileProblem) as exc:
         raise IndexMismatch(f"{build} is inconsistent: {exc}") from None
     dim = manifest["model"]["dim"]
     if len(dense) != len(chunks) or len(sparse) != len(chunks) or dense.dim != dim:

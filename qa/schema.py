@@ -22,7 +22,8 @@ class Passage(BaseModel):
     publisher: str
     report_year: int
     section: str = Field(description="section path, ' > ' between levels")
-    text: str = Field(description="the raw file sliced at char_start:char_end")
+    text: str = Field(description="the document's text (the raw file, or the text extracted from a PDF, "
+                                  "HTML or Markdown file) sliced at char_start:char_end")
     char_start: int
     char_end: int
     context: str = Field("", description="text repeated from elsewhere and indexed with this passage "
@@ -30,6 +31,8 @@ class Passage(BaseModel):
     context_start: int | None = None
     context_end: int | None = None
     kind: str = Field(description="text or table")
+    pages: list[int] | None = Field(None, description="the pages (1-based) of a PDF the passage lies on; "
+                                                      "null for a report without pages")
     rank: int
     score: float
     scores: Scores
@@ -51,6 +54,8 @@ class AnswerOut(BaseModel):
     sentence: str
     sentence_start: int
     sentence_end: int
+    pages: list[int] | None = Field(None, description="the pages (1-based) of a PDF the answer is on; "
+                                                      "null for a report without pages")
     year: int | None = Field(None, description="the year the figure is about, when known")
     alternatives: list["AnswerOut"] = Field(default_factory=list, description="other sources' figures for the same thing")
 
@@ -87,6 +92,7 @@ def passage(hit: Hit, index: Index) -> Passage:
         context_start=chunk.context_span.start if chunk.context_span else None,
         context_end=chunk.context_span.end if chunk.context_span else None,
         kind=chunk.kind,
+        pages=doc.page_numbers(chunk.char_start, chunk.char_end),
         rank=hit.rank,
         score=round(hit.score, 6),
         scores=Scores(
@@ -116,6 +122,7 @@ def answer_out(answer: Answer, index: Index, hits: list[Hit]) -> AnswerOut:
         sentence=answer.sentence,
         sentence_start=answer.sentence_start,
         sentence_end=answer.sentence_end,
+        pages=doc.page_numbers(answer.char_start, answer.char_end),
         year=answer.year,
         alternatives=[answer_out(a, index, hits) for a in answer.alternatives],
     )

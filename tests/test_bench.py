@@ -96,7 +96,7 @@ def test_cli_runs_chosen_parts_and_prints_the_verdicts(built_index, tmp_path):
     assert lines[-1] == f"report: {out} (chart benchmarks.png)"
     assert "## 1. Query path, in process" in out.read_text() and "## 2. Over HTTP" not in out.read_text()
     result = CliRunner().invoke(main, ["bench", "--parts", "query,nope", "--index", str(built_index)])
-    assert result.exit_code == 2 and "unknown part(s) nope; allowed: build, query, http, scale, robust" in result.output
+    assert result.exit_code == 2 and "unknown part(s) nope; allowed: build, query, http, scale, robust, ingest" in result.output
 
 
 def test_robust_part_runs_at_a_tiny_size_and_reports_its_fields(built_index, tmp_path):
@@ -128,3 +128,17 @@ def test_robust_part_runs_at_a_tiny_size_and_reports_its_fields(built_index, tmp
     assert all(t["verdict"] for t in results["targets"])
     text = report.read_text()
     assert "## 5. Robustness" in text and "answered after **3**" in text and "## 1. Query path" not in text
+
+
+def test_ingest_part_measures_pages_per_second(small_corpus, tmp_path):
+    out = tmp_path / "eval" / "BENCHMARKS.md"
+    options = Options(index=tmp_path / "index", corpus=small_corpus, out=out, parts=("ingest",),
+                      questions=(ROOT / "eval" / "questions.jsonl",), queries=2, build_runs=1, work=tmp_path,
+                      command="qa bench --parts ingest (smoke)")
+    results = run(options)
+    ingest = results["ingest"]
+    assert (ingest["pdf_files"], ingest["html_files"], ingest["runs"]) == (2, 2, 3)
+    assert ingest["pdf_pages"] >= 2 and len(ingest["pdf_seconds"]) == 3 and ingest["pdf_pages_per_s"] > 0
+    assert [t["target"] for t in results["targets"]] == ["ingest: text PDFs >= 10 pages/s"]
+    report, _ = write(results, out)
+    assert "## 6. Ingest" in report.read_text()

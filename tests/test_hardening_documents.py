@@ -128,7 +128,7 @@ def test_nothing_readable_exits_1_says_why_and_keeps_the_published_index(corpus,
     result = index(corpus, root)
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert lines[-1] == f"error: no readable documents in {str(corpus)!r} (add .txt reports and a manifest.toml)"
+    assert lines[-1] == f"error: no readable documents in {str(corpus)!r} (add reports (.txt, .md, .html, .pdf) and a manifest.toml)"
     assert any("lost.txt' is missing" in line for line in lines)
     assert any(line.startswith(f"error: skipped: {str(corpus / 'big.txt')!r} is 50,000,450 bytes, over") for line in lines)
     assert any(line.startswith("error: binary.txt: skipped: the file is binary") for line in lines)

@@ -265,11 +265,20 @@ def test_a_file_name_in_another_unicode_form_is_the_listed_file(corpus_dir):
 
 
 def test_files_of_other_types_are_listed_in_one_warning(corpus_dir):
-    for name in ("report.md", "report.text", "scan.pdf"):
+    for name in ("report.text", "report.docx", "notes"):
         (corpus_dir / name).write_text(REPORT)
     (corpus_dir / "subdir").mkdir()
     corpus = load_corpus(corpus_dir)
     assert [d.id for d in corpus.documents] == ["good"]
-    assert messages(corpus) == [f"{str(corpus_dir)!r}: 3 file(s) not read, as only .txt files are: "
-                                "report.md, report.text, scan.pdf"]
+    assert messages(corpus) == [f"{str(corpus_dir)!r}: 3 file(s) not read, as only .txt, .md, .markdown, "
+                                ".html, .htm, .pdf files are: notes, report.docx, report.text"]
     assert not corpus.skipped
+
+
+def test_a_file_named_pdf_that_is_text_is_skipped_with_the_fix(corpus_dir):
+    (corpus_dir / "scan.pdf").write_text(REPORT)
+    corpus = load_corpus(corpus_dir)
+    assert [d.id for d in corpus.documents] == ["good"]
+    assert [p.message for p in corpus.skipped] == [
+        "scan.pdf: skipped: the file is named .pdf but is not a PDF (no %PDF- header); export the report "
+        "as PDF again, or give it its real suffix"]

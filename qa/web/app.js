@@ -52,7 +52,33 @@ function citation(item) {
     el("cite", "cite-title", item.title), " · ",
     el("span", "cite-year", String(item.report_year)), " · ",
     el("span", "cite-section", item.section || "no section"), " · ",
-    el("span", "cite-offsets", `characters ${item.char_start}–${item.char_end} of ${item.source}`));
+    el("span", "cite-offsets", `characters ${item.char_start}–${item.char_end} of ${item.source}`),
+    item.pages?.length ? el("span", "cite-pages", ` · ${pageLabel(item.pages)}`) : null);
+}
+
+// "page 3" or "pages 3–4"
+function pageLabel(pages) {
+  return pages.length === 1 ? `page ${pages[0]}` : `pages ${pages[0]}–${pages[pages.length - 1]}`;
+}
+
+// text[from:to] as nodes, with a mark where each page of a PDF starts; the mark's label comes
+// from the stylesheet (::before), so the text nodes stay the report's text exactly
+function withPages(text, from, to, pages) {
+  const nodes = [];
+  let at = from;
+  (pages || []).forEach(([start], i) => {
+    if (start < from || start >= to || (start === 0 && i > 0)) return;
+    if (start > at) nodes.push(text.slice(at, start));
+    nodes.push(el("span", { class: "page-mark", "data-page": String(i + 1), title: `page ${i + 1}` }));
+    at = start;
+  });
+  nodes.push(text.slice(at, to));
+  return nodes;
+}
+
+// the pages of a PDF that text[start:end] lies on
+function pagesOf(doc, start, end) {
+  return (doc.pages || []).flatMap(([a, b], i) => (a < Math.max(end, start + 1) && start < b ? [i + 1] : []));
 }
 
 // a link to the document view: `span` highlighted and scrolled to, `mark` marked inside it
@@ -174,19 +200,23 @@ function showDocument(doc, span, mark) {
   const pre = $("doc-text");
   $("doc-title").textContent = doc.title;
   const facts = [doc.publisher, String(doc.report_year), doc.source];
+  if (doc.pages?.length) facts.push(`${doc.pages.length} pages (${doc.format.toUpperCase()})`);
   if (!span || span[1] > text.length) {
     $("doc-meta").textContent = facts.join(" · ");
-    pre.replaceChildren(text);
+    pre.replaceChildren(...withPages(text, 0, text.length, doc.pages));
     $("doc-title").focus();
     return;
   }
   const [start, end] = span;
   const section = doc.sections.find((s) => s.char_start <= start && start < s.char_end);
-  facts.push(`cited: ${section ? section.label : "no section"}, characters ${start}–${end}`);
+  const pages = pagesOf(doc, start, end);
+  facts.push(`cited: ${section ? section.label : "no section"}, ${pages.length ? `${pageLabel(pages)}, ` : ""}` +
+    `characters ${start}–${end}`);
   $("doc-meta").textContent = facts.join(" · ");
-  const inner = mark ? marked(text.slice(start, end), start, [[mark[0], mark[1], "answer"]]) : text.slice(start, end);
-  const cited = el("mark", { class: "cited", id: "cited", tabindex: "-1" }, inner);
-  pre.replaceChildren(text.slice(0, start), cited, text.slice(end));
+  const inner = mark ? [marked(text.slice(start, end), start, [[mark[0], mark[1], "answer"]])]
+    : withPages(text, start, end, doc.pages);
+  const cited = el("mark", { class: "cited", id: "cited", tabindex: "-1" }, ...inner);
+  pre.replaceChildren(...withPages(text, 0, start, doc.pages), cited, ...withPages(text, end, text.length, doc.pages));
   cited.scrollIntoView({ block: "center" });
   cited.focus({ preventScroll: true });
 }
